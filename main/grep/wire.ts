@@ -1,0 +1,231 @@
+import { ByteReader, ByteWriter } from './bytes.js';
+import { type GrepCrypto, NONCE_BYTES, SIGNATURE_BYTES, TAG_BYTES } from './crypto.js';
+import { fail } from './errors.js';
+
+/**
+ * GREP wire format (GREP.md §8), with one documented deviation: an item carries no selector byte and
+ * carries its owner id only where the header's subject does not already name it. Which slots are
+ * present is in the header flags. The spec's literal item format makes a leave 340 bytes; this one
+ * makes it exactly 320 (see README "Protocol" and test/unit/wire.test.ts).
+ */
+export const PROTOCOL_VERSION = 1;
+export const HEADER_BYTES = 16;
+export const MAX_MESSAGE_BYTES = 1 << 20;
+
+export const MESSAGE_TYPES = ['J1', 'J2', 'J3', 'M1', 'M2', 'A', 'B', 'C', 'D', 'PERIODIC', 'RESYNC'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+const TYPE_CODE = new Map<MessageType, number>(MESSAGE_TYPES.map((type, index) => [type, index + 1]));
+
+export const Flag = {
+  /** slot 0: the older side (phi, F) or the only item */
+  SLOT0: 1 << 0,
+  /** slot 1: the younger side (beta, B) */
+  SLOT1: 1 << 1,
+  /** J2: the joiner opened a new subgroup; the payload carries its forward token */
+  SUBGROUP_NEW: 1 << 2,
+  /** M2: the leaver's subgroup is now empty and deleted */
+  SUBGROUP_DELETED: 1 << 3,
+} as const;
+const KNOWN_FLAGS = Flag.SLOT0 | Flag.SLOT1 | Flag.SUBGROUP_NEW | Flag.SUBGROUP_DELETED;
+
+type OwnerRule = 'explicit' | 'subject' | 'none';
+interface Layout {
+  readonly delivery: 'broadcast' | 'unicast';
+  readonly slots: 1 | 2;
+  readonly owner: OwnerRule;
+  readonly notice: boolean;
+  /** plaintext bytes per item; 'rest' = the single item spans the rest of the message */
+  readonly payload: (flags: number) => number | 'rest';
+}
+
+const fixed = (bytes: number) => () => bytes;
+export const LAYOUT: Record<MessageType, Layout> = {
+  J1: { delivery: 'broadcast', slots: 1, owner: 'explicit', notice: false, payload: fixed(48) },
+  J2: {
+    delivery: 'broadcast', slots: 1, owner: 'explicit', notice: false,
+    payload: (flags) => (flags & Flag.SUBGROUP_NEW ? 32 : 16),
+  },
+  J3: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: () => 'rest' },
+  M1: { delivery: 'broadcast', slots: 2, owner: 'subject', notice: false, payload: fixed(32) },
+  M2: { delivery: 'broadcast', slots: 2, owner: 'subject', notice: false, payload: fixed(16) },
+  A: { delivery: 'broadcast', slots: 2, owner: 'explicit', notice: true, payload: fixed(32) },
+  B: { delivery: 'unicast', slots: 1, owner: 'none', notice: true, payload: fixed(32) },
+  C: { delivery: 'broadcast', slots: 2, owner: 'explicit', notice: true, payload: fixed(16) },
+  D: { delivery: 'broadcast', slots: 1, owner: 'subject', notice: true, payload: fixed(16) },
+  PERIODIC: { delivery: 'broadcast', slots: 1, owner: 'none', notice: false, payload: fixed(16) },
+  RESYNC: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: () => 'rest' },
+};
+
+export interface Header {
+  readonly type: MessageType;
+  readonly flags: number;
+  readonly groupId: number;
+  readonly epoch: number;
+  /** joiner, leaver, subgroup or unicast recipient, by type */
+  readonly subject: number;
+}
+
+/** What a recovery tells everyone in clear (signed, or bound as AAD): who left, which subgroups are gone. */
+export interface Notice {
+  readonly removedMembers: readonly number[];
+  readonly deletedSubgroups: readonly number[];
+}
+
+export const EMPTY_NOTICE: Notice = { removedMembers: [], deletedSubgroups: [] };
+
+export interface Item {
+  readonly slot: 0 | 1;
+  readonly owner: number;
+  readonly sealed: Uint8Array;
+}
+
+export interface Message {
+  readonly header: Header;
+  readonly notice: Notice | undefined;
+  readonly items: readonly Item[];
+  /** header ‖ notice: the AAD of every item */
+  readonly aad: Uint8Array;
+  /** bytes covered by the KM signature (broadcasts) */
+  readonly signed: Uint8Array;
+  readonly signature: Uint8Array | undefined;
+}
+
+export function isBroadcast(type: MessageType): boolean {
+  return LAYOUT[type].delivery === 'broadcast';
+}
+
+/** msg type (1) ‖ epoch (4) ‖ item index (2) ‖ group id (4) ‖ 0 (§8). */
+export function itemNonce(header: Header, slot: number): Uint8Array {
+  return new ByteWriter(NONCE_BYTES)
+    .u8(TYPE_CODE.get(header.type)!)
+    .u32(header.epoch)
+    .u16(slot)
+    .u32(header.groupId)
+    .u8(0)
+    .done();
+}
+
+function noticeBytes(notice: Notice): number {
+  return 4 + 4 * (notice.removedMembers.length + notice.deletedSubgroups.length);
+}
+
+function ownerBytes(layout: Layout): number {
+  return layout.owner === 'explicit' ? 4 : 0;
+}
+
+/** Exact encoded size, so a plan can state bytes before any key is drawn. */
+export function messageSize(type: MessageType, itemPayloads: readonly number[], notice?: Notice): number {
+  const layout = LAYOUT[type];
+  let size = HEADER_BYTES + (layout.notice ? noticeBytes(notice ?? EMPTY_NOTICE) : 0);
+  for (const payload of itemPayloads) size += ownerBytes(layout) + payload + TAG_BYTES;
+  if (layout.delivery === 'broadcast') size += SIGNATURE_BYTES;
+  return size;
+}
+
+function encodeHeader(writer: ByteWriter, header: Header): void {
+  writer
+    .u8(PROTOCOL_VERSION)
+    .u8(TYPE_CODE.get(header.type)!)
+    .u16(header.flags)
+    .u32(header.groupId)
+    .u32(header.epoch)
+    .u32(header.subject);
+}
+
+function encodeNotice(writer: ByteWriter, notice: Notice): void {
+  writer.u16(notice.removedMembers.length);
+  for (const id of notice.removedMembers) writer.u32(id);
+  writer.u16(notice.deletedSubgroups.length);
+  for (const id of notice.deletedSubgroups) writer.u32(id);
+}
+
+export interface ItemToSeal {
+  readonly slot: 0 | 1;
+  readonly owner: number;
+  readonly key: Uint8Array;
+  readonly plaintext: Uint8Array;
+}
+
+/**
+ * Seals the items under header ‖ notice as AAD and, for broadcasts, signs header ‖ notice ‖ items with
+ * the KM key. Slot flags are derived from the items, so header and body cannot disagree.
+ */
+export function encodeMessage(
+  crypto: GrepCrypto,
+  header: Omit<Header, 'flags'> & { readonly flags?: number },
+  items: readonly ItemToSeal[],
+  signingKey: Uint8Array | undefined,
+  notice?: Notice,
+): Uint8Array {
+  const layout = LAYOUT[header.type];
+  const sorted = [...items].sort((a, b) => a.slot - b.slot);
+  if (sorted.length === 0 || sorted.length > layout.slots) throw new Error(`${header.type} takes 1..${layout.slots} items`);
+  let flags = header.flags ?? 0;
+  for (const item of sorted) flags |= item.slot === 0 ? Flag.SLOT0 : Flag.SLOT1;
+  const fullHeader: Header = { ...header, flags };
+  const fullNotice = layout.notice ? (notice ?? EMPTY_NOTICE) : undefined;
+  const size = messageSize(header.type, sorted.map((item) => item.plaintext.length), fullNotice);
+  const writer = new ByteWriter(size);
+  encodeHeader(writer, fullHeader);
+  if (fullNotice) encodeNotice(writer, fullNotice);
+  const aad = writer.bytes.slice(0, HEADER_BYTES + (fullNotice ? noticeBytes(fullNotice) : 0));
+  for (const item of sorted) {
+    if (layout.owner === 'explicit') writer.u32(item.owner);
+    writer.raw(crypto.seal(item.key, itemNonce(fullHeader, item.slot), item.plaintext, aad));
+  }
+  if (layout.delivery === 'broadcast') {
+    if (!signingKey) throw new Error(`${header.type} is a broadcast and must be signed`);
+    const signedLength = size - SIGNATURE_BYTES;
+    writer.raw(crypto.sign(signingKey, writer.bytes.subarray(0, signedLength)));
+  }
+  return writer.done();
+}
+
+function decodeType(code: number): MessageType {
+  const type = MESSAGE_TYPES[code - 1];
+  if (type === undefined) fail('UNKNOWN_TYPE', `unknown message type ${code}`);
+  return type;
+}
+
+/** Structural decode only: lengths, counts and flags are checked; nothing is decrypted or verified here. */
+export function decodeMessage(bytes: Uint8Array): Message {
+  if (!(bytes instanceof Uint8Array)) fail('MALFORMED', 'message must be bytes');
+  if (bytes.length > MAX_MESSAGE_BYTES) fail('OVERSIZED', `message of ${bytes.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  const reader = new ByteReader(bytes);
+  const version = reader.u8('version');
+  if (version !== PROTOCOL_VERSION) fail('UNSUPPORTED_VERSION', `protocol version ${version} is not supported`);
+  const type = decodeType(reader.u8('type'));
+  const flags = reader.u16('flags');
+  const header: Header = { type, flags, groupId: reader.u32('group id'), epoch: reader.u32('epoch'), subject: reader.u32('subject') };
+  if (flags & ~KNOWN_FLAGS) fail('MALFORMED', `unknown flags 0x${flags.toString(16)}`);
+  const layout = LAYOUT[type];
+  const slots: (0 | 1)[] = [];
+  if (flags & Flag.SLOT0) slots.push(0);
+  if (flags & Flag.SLOT1) slots.push(1);
+  if (slots.length === 0 || slots.length > layout.slots) fail('MALFORMED', `${type} has no valid item slots`);
+  let notice: Notice | undefined;
+  if (layout.notice) {
+    const removedMembers = Array.from({ length: reader.u16('removed count') }, () => reader.u32('removed member'));
+    const deletedSubgroups = Array.from({ length: reader.u16('deleted count') }, () => reader.u32('deleted subgroup'));
+    notice = { removedMembers, deletedSubgroups };
+  }
+  const aad = reader.since(0).slice();
+  const trailer = layout.delivery === 'broadcast' ? SIGNATURE_BYTES : 0;
+  const items: Item[] = [];
+  for (const slot of slots) {
+    const owner = layout.owner === 'explicit' ? reader.u32('item owner') : layout.owner === 'subject' ? header.subject : 0;
+    const payload = layout.payload(flags);
+    const sealedLength = payload === 'rest' ? reader.remaining - trailer : payload + TAG_BYTES;
+    if (sealedLength < TAG_BYTES) fail('TRUNCATED', `${type} item is shorter than its tag`);
+    items.push({ slot, owner, sealed: reader.raw(sealedLength, `${type} item`) });
+  }
+  const signed = reader.since(0).slice();
+  const signature = trailer ? reader.raw(SIGNATURE_BYTES, 'signature') : undefined;
+  reader.end(type);
+  return { header, notice, items, aad, signed, signature };
+}
+
+/** Opens one item; undefined when the key is wrong or the item was tampered with. */
+export function openItem(crypto: GrepCrypto, message: Message, item: Item, key: Uint8Array): Uint8Array | undefined {
+  return crypto.open(key, itemNonce(message.header, item.slot), item.sealed, message.aad);
+}
