@@ -12,7 +12,8 @@ export const PROTOCOL_VERSION = 1;
 export const HEADER_BYTES = 16;
 export const MAX_MESSAGE_BYTES = 1 << 20;
 
-export const MESSAGE_TYPES = ['J1', 'J2', 'J3', 'M1', 'M2', 'A', 'B', 'C', 'D', 'PERIODIC', 'RESYNC'] as const;
+/** GREP's messages, then the baselines' (basic: KG under each Ku; LKH: wrapped tree keys) sharing this codec. */
+export const MESSAGE_TYPES = ['J1', 'J2', 'J3', 'M1', 'M2', 'A', 'B', 'C', 'D', 'PERIODIC', 'RESYNC', 'BASIC', 'LKH', 'LKH_STATE'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 const TYPE_CODE = new Map<MessageType, number>(MESSAGE_TYPES.map((type, index) => [type, index + 1]));
 
@@ -31,7 +32,8 @@ const KNOWN_FLAGS = Flag.SLOT0 | Flag.SLOT1 | Flag.SUBGROUP_NEW | Flag.SUBGROUP_
 type OwnerRule = 'explicit' | 'subject' | 'none';
 interface Layout {
   readonly delivery: 'broadcast' | 'unicast';
-  readonly slots: 1 | 2;
+  /** 'many': an item count follows the notice and every slot is present (LKH) */
+  readonly slots: 1 | 2 | 'many';
   readonly owner: OwnerRule;
   readonly notice: boolean;
   /** plaintext bytes per item; 'rest' = the single item spans the rest of the message */
@@ -54,7 +56,11 @@ export const LAYOUT: Record<MessageType, Layout> = {
   D: { delivery: 'broadcast', slots: 1, owner: 'subject', notice: true, payload: fixed(16) },
   PERIODIC: { delivery: 'broadcast', slots: 1, owner: 'none', notice: false, payload: fixed(16) },
   RESYNC: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: () => 'rest' },
+  BASIC: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: fixed(16) },
+  LKH: { delivery: 'broadcast', slots: 'many', owner: 'explicit', notice: false, payload: fixed(16) },
+  LKH_STATE: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: () => 'rest' },
 };
+const MAX_ITEMS = 0xffff;
 
 export interface Header {
   readonly type: MessageType;
@@ -74,7 +80,7 @@ export interface Notice {
 export const EMPTY_NOTICE: Notice = { removedMembers: [], deletedSubgroups: [] };
 
 export interface Item {
-  readonly slot: 0 | 1;
+  readonly slot: number;
   readonly owner: number;
   readonly sealed: Uint8Array;
 }
@@ -117,6 +123,7 @@ function ownerBytes(layout: Layout): number {
 export function messageSize(type: MessageType, itemPayloads: readonly number[], notice?: Notice): number {
   const layout = LAYOUT[type];
   let size = HEADER_BYTES + (layout.notice ? noticeBytes(notice ?? EMPTY_NOTICE) : 0);
+  if (layout.slots === 'many') size += 2;
   for (const payload of itemPayloads) size += ownerBytes(layout) + payload + TAG_BYTES;
   if (layout.delivery === 'broadcast') size += SIGNATURE_BYTES;
   return size;
@@ -140,7 +147,7 @@ function encodeNotice(writer: ByteWriter, notice: Notice): void {
 }
 
 export interface ItemToSeal {
-  readonly slot: 0 | 1;
+  readonly slot: number;
   readonly owner: number;
   readonly key: Uint8Array;
   readonly plaintext: Uint8Array;
@@ -159,16 +166,19 @@ export function encodeMessage(
 ): Uint8Array {
   const layout = LAYOUT[header.type];
   const sorted = [...items].sort((a, b) => a.slot - b.slot);
-  if (sorted.length === 0 || sorted.length > layout.slots) throw new Error(`${header.type} takes 1..${layout.slots} items`);
+  const maxItems = layout.slots === 'many' ? MAX_ITEMS : layout.slots;
+  if (sorted.length === 0 || sorted.length > maxItems) throw new Error(`${header.type} takes 1..${maxItems} items`);
+  if (layout.slots === 'many' && sorted.some((item, index) => item.slot !== index)) throw new Error(`${header.type} slots must be 0..n-1`);
   let flags = header.flags ?? 0;
-  for (const item of sorted) flags |= item.slot === 0 ? Flag.SLOT0 : Flag.SLOT1;
+  if (layout.slots !== 'many') for (const item of sorted) flags |= item.slot === 0 ? Flag.SLOT0 : Flag.SLOT1;
   const fullHeader: Header = { ...header, flags };
   const fullNotice = layout.notice ? (notice ?? EMPTY_NOTICE) : undefined;
   const size = messageSize(header.type, sorted.map((item) => item.plaintext.length), fullNotice);
   const writer = new ByteWriter(size);
   encodeHeader(writer, fullHeader);
   if (fullNotice) encodeNotice(writer, fullNotice);
-  const aad = writer.bytes.slice(0, HEADER_BYTES + (fullNotice ? noticeBytes(fullNotice) : 0));
+  if (layout.slots === 'many') writer.u16(sorted.length);
+  const aad = writer.bytes.slice(0, HEADER_BYTES + (fullNotice ? noticeBytes(fullNotice) : 0) + (layout.slots === 'many' ? 2 : 0));
   for (const item of sorted) {
     if (layout.owner === 'explicit') writer.u32(item.owner);
     writer.raw(crypto.seal(item.key, itemNonce(fullHeader, item.slot), item.plaintext, aad));
@@ -199,16 +209,23 @@ export function decodeMessage(bytes: Uint8Array): Message {
   const header: Header = { type, flags, groupId: reader.u32('group id'), epoch: reader.u32('epoch'), subject: reader.u32('subject') };
   if (flags & ~KNOWN_FLAGS) fail('MALFORMED', `unknown flags 0x${flags.toString(16)}`);
   const layout = LAYOUT[type];
-  const slots: (0 | 1)[] = [];
-  if (flags & Flag.SLOT0) slots.push(0);
-  if (flags & Flag.SLOT1) slots.push(1);
-  if (slots.length === 0 || slots.length > layout.slots) fail('MALFORMED', `${type} has no valid item slots`);
   let notice: Notice | undefined;
   if (layout.notice) {
     const removedMembers = Array.from({ length: reader.u16('removed count') }, () => reader.u32('removed member'));
     const deletedSubgroups = Array.from({ length: reader.u16('deleted count') }, () => reader.u32('deleted subgroup'));
     notice = { removedMembers, deletedSubgroups };
   }
+  const slots: number[] = [];
+  if (layout.slots === 'many') {
+    if (flags & (Flag.SLOT0 | Flag.SLOT1)) fail('MALFORMED', `${type} takes no slot flags`);
+    const count = reader.u16('item count');
+    for (let slot = 0; slot < count; slot++) slots.push(slot);
+  } else {
+    if (layout.slots === 1 && flags & Flag.SLOT1) fail('MALFORMED', `${type} has a single item slot`);
+    if (flags & Flag.SLOT0) slots.push(0);
+    if (flags & Flag.SLOT1) slots.push(1);
+  }
+  if (slots.length === 0 || (layout.slots !== 'many' && slots.length > layout.slots)) fail('MALFORMED', `${type} has no valid item slots`);
   const aad = reader.since(0).slice();
   const trailer = layout.delivery === 'broadcast' ? SIGNATURE_BYTES : 0;
   const items: Item[] = [];
