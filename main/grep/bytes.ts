@@ -47,11 +47,15 @@ export class ByteWriter {
 
 /** Big-endian reader that checks every length before reading, so hostile input fails with TRUNCATED. */
 export class ByteReader {
+  private readonly bytes: Uint8Array;
   private readonly view: DataView;
   private offset = 0;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(input: Uint8Array) {
+    // A Buffer (from a socket) would make slice() return views into the caller's memory: read through
+    // a plain Uint8Array so every field handed out is a copy.
+    this.bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    this.view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   }
 
   get position(): number {

@@ -66,7 +66,8 @@ export const nobleCrypto: GrepCrypto = {
   verify(publicKey, message, signature) {
     if (signature.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false;
     try {
-      return ed25519.verify(signature, message, publicKey);
+      // strict RFC 8032 rules, as OpenSSL applies them: every meter must reach the same verdict
+      return ed25519.verify(signature, message, publicKey, { zip215: false });
     } catch {
       return false;
     }
@@ -81,6 +82,22 @@ const FINGERPRINT_LABEL = new TextEncoder().encode('fp');
 /** Acks carry the first 4 bytes of HMAC(KG, "fp") so the KM can tell a member's KG without seeing it (§7). */
 export function kgFingerprint(crypto: GrepCrypto, kg: Uint8Array): Uint8Array {
   return crypto.hmac(kg, FINGERPRINT_LABEL).slice(0, FINGERPRINT_BYTES);
+}
+
+/**
+ * A small-order Ed25519 public key accepts forged signatures for any message; a KM key must never be
+ * one, whatever commissioning was given.
+ */
+export function checkSigningPublicKey(publicKey: Uint8Array, what: string): Uint8Array {
+  checkKey(publicKey, what, PUBLIC_KEY_BYTES);
+  let smallOrder: boolean;
+  try {
+    smallOrder = ed25519.Point.fromBytes(publicKey).isSmallOrder();
+  } catch {
+    fail('BAD_KEY', `${what} is not a valid Ed25519 public key`);
+  }
+  if (smallOrder) fail('BAD_KEY', `${what} is a small-order point and would accept forged signatures`);
+  return publicKey;
 }
 
 export function checkKey(key: Uint8Array, what: string, length = KEY_BYTES): Uint8Array {

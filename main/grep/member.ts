@@ -1,4 +1,4 @@
-import { checkKey, type GrepCrypto, kgFingerprint, PUBLIC_KEY_BYTES } from './crypto.js';
+import { checkKey, checkSigningPublicKey, type GrepCrypto, kgFingerprint } from './crypto.js';
 import { GrepError, type GrepErrorCode } from './errors.js';
 import { decodeMemberState, type MemberStatePayload, splitKeys } from './payloads.js';
 import { refreshToken } from './tokens.js';
@@ -70,7 +70,7 @@ export class Member {
     this.id = identity.id;
     this.groupId = identity.groupId;
     this.nodeKey = checkKey(identity.nodeKey, 'node key').slice();
-    this.kmPublicKey = checkKey(identity.kmPublicKey, 'KM public key', PUBLIC_KEY_BYTES).slice();
+    this.kmPublicKey = checkSigningPublicKey(identity.kmPublicKey, 'KM public key').slice();
   }
 
   get epoch(): number {

@@ -208,6 +208,8 @@ export function decodeMessage(bytes: Uint8Array): Message {
   const flags = reader.u16('flags');
   const header: Header = { type, flags, groupId: reader.u32('group id'), epoch: reader.u32('epoch'), subject: reader.u32('subject') };
   if (flags & ~KNOWN_FLAGS) fail('MALFORMED', `unknown flags 0x${flags.toString(16)}`);
+  if (flags & Flag.SUBGROUP_NEW && type !== 'J2') fail('MALFORMED', `${type} cannot open a subgroup`);
+  if (flags & Flag.SUBGROUP_DELETED && type !== 'M2') fail('MALFORMED', `${type} cannot delete a subgroup`);
   const layout = LAYOUT[type];
   let notice: Notice | undefined;
   if (layout.notice) {
