@@ -70,6 +70,8 @@ interface SubgroupState {
   readonly forward: LazyToken;
   /** in join order */
   readonly members: number[];
+  /** join position of each member, parallel to `members` (increasing) */
+  readonly positions: number[];
   nextPosition: number;
   readonly nodeFamily: RefreshFamily;
 }
@@ -148,8 +150,8 @@ export class KeyManager {
   }
 
   /** Subgroups in creation order with their members in join order. */
-  *subgroups(): Iterable<{ readonly id: number; readonly members: readonly number[] }> {
-    for (const subgroup of this.subgroupMap.values()) yield { id: subgroup.id, members: subgroup.members };
+  *subgroups(): Iterable<{ readonly id: number; readonly members: readonly number[]; readonly positions: readonly number[] }> {
+    for (const subgroup of this.subgroupMap.values()) yield subgroup;
   }
 
   placeOf(member: number): { readonly subgroup: number; readonly position: number } | undefined {
@@ -202,15 +204,17 @@ export class KeyManager {
         this.broadcast('J2', epoch, joiner.id, [{ slot: 0, owner: subgroup.id, key: oldKg, plaintext: payload }], isNew ? Flag.SUBGROUP_NEW : 0),
       );
     }
+    const position = subgroup.nextPosition++;
     this.memberMap.set(joiner.id, {
       id: joiner.id,
       nodeKey: joiner.nodeKey.slice(),
       subgroup: subgroup.id,
-      position: subgroup.nextPosition++,
+      position,
       backward: subgroup.nodeFamily.fresh(beta),
       forward: subgroup.nodeFamily.fresh(phi),
     });
     subgroup.members.push(joiner.id);
+    subgroup.positions.push(position);
     subgroup.ks = ks;
     this.kg = kg;
     this.epochValue = epoch;
@@ -225,6 +229,7 @@ export class KeyManager {
       backward: this.subgroupFamily.fresh(random(KEY_BYTES)),
       forward: this.subgroupFamily.fresh(random(KEY_BYTES)),
       members: [],
+      positions: [],
       nextPosition: 1,
       nodeFamily: new RefreshFamily('grep node'),
     };
@@ -272,9 +277,16 @@ export class KeyManager {
   }
 
   planRemove(members: readonly number[]): Plan {
+    return this.removalPlan(members, this.shape(members));
+  }
+
+  private shape(members: readonly number[]): RemovalShape {
     for (const member of members) checkU32(member, 'meter id');
-    const shape = shapeRemoval(this.view(this.suspicionRecord), members);
-    const plan = summarise(shape.removed.length > 1 || !shape.simpleLeave ? 'recover' : 'leave', this.epochValue, this.plannedRemoval(shape));
+    return shapeRemoval(this.view(this.suspicionRecord), members);
+  }
+
+  private removalPlan(members: readonly number[], shape: RemovalShape): Plan {
+    const plan = summarise(shape.simpleLeave ? 'leave' : 'recover', this.epochValue, this.plannedRemoval(shape));
     if (this.suspicionRecord.length === 0) return plan;
     const without = summarise('leave', this.epochValue, this.plannedRemoval(shapeRemoval(this.view([]), members)));
     return {
@@ -293,8 +305,8 @@ export class KeyManager {
    * members in the suspicion record (compromise, or flagged lost/stolen); a plain leave does not.
    */
   remove(members: readonly number[], options: { readonly suspected: boolean }, random: Random): Executed {
-    const plan = this.planRemove(members);
-    const shape = shapeRemoval(this.view(this.suspicionRecord), members);
+    const shape = this.shape(members);
+    const plan = this.removalPlan(members, shape);
     const epoch = this.epochValue + 1;
     const kg = random(KEY_BYTES);
     const newKs = new Map(shape.colluded.filter((s) => s.survives).map((s) => [s.subgroup, random(KEY_BYTES)] as const));
@@ -345,7 +357,9 @@ export class KeyManager {
     for (const member of shape.removed) {
       const state = this.memberMap.get(member)!;
       const subgroup = this.subgroupMap.get(state.subgroup)!;
-      subgroup.members.splice(subgroup.members.indexOf(member), 1);
+      const index = subgroup.members.indexOf(member);
+      subgroup.members.splice(index, 1);
+      subgroup.positions.splice(index, 1);
       this.memberMap.delete(member);
       if (options.suspected) this.suspicionRecord.push({ member, subgroup: state.subgroup, position: state.position });
     }
@@ -435,15 +449,17 @@ export class KeyManager {
     everyone.forEach((member, index) => {
       if (!subgroup || subgroup.members.length >= this.subgroupCap) subgroup = this.openSubgroup(random(KEY_BYTES), random);
       const at = index * 2 * KEY_BYTES;
+      const position = subgroup.nextPosition++;
       this.memberMap.set(member.id, {
         id: member.id,
         nodeKey: member.nodeKey.slice(),
         subgroup: subgroup.id,
-        position: subgroup.nextPosition++,
+        position,
         backward: subgroup.nodeFamily.fresh(pool.subarray(at, at + KEY_BYTES)),
         forward: subgroup.nodeFamily.fresh(pool.subarray(at + KEY_BYTES, at + 2 * KEY_BYTES)),
       });
       subgroup.members.push(member.id);
+      subgroup.positions.push(position);
     });
     this.epochValue += 1;
     return { plan, epoch: this.epochValue, messages: [] };
@@ -459,11 +475,15 @@ export class KeyManager {
    * operations; returns the number of token refreshes computed.
    */
   settle(): number {
-    let refreshes = this.subgroupFamily.settle(
-      this.crypto,
-      [...this.subgroupMap.values()].flatMap((s) => [[s.backward, s.id], [s.forward, s.id]] as const),
-    );
+    let refreshes = 0;
+    if (this.subgroupFamily.pending > 0) {
+      refreshes += this.subgroupFamily.settle(
+        this.crypto,
+        [...this.subgroupMap.values()].flatMap((s) => [[s.backward, s.id], [s.forward, s.id]] as const),
+      );
+    }
     for (const subgroup of this.subgroupMap.values()) {
+      if (subgroup.nodeFamily.pending === 0) continue;
       refreshes += subgroup.nodeFamily.settle(
         this.crypto,
         subgroup.members.flatMap((id) => {

@@ -13,8 +13,8 @@ export interface SuspicionEntry {
 }
 
 export interface MembershipView {
-  /** existing subgroups in creation order, members in join order */
-  subgroups(): Iterable<{ readonly id: number; readonly members: readonly number[] }>;
+  /** existing subgroups in creation order, members in join order with their join positions */
+  subgroups(): Iterable<{ readonly id: number; readonly members: readonly number[]; readonly positions: readonly number[] }>;
   positionOf(member: number): { readonly subgroup: number; readonly position: number } | undefined;
   readonly memberCount: number;
   readonly suspicion: readonly SuspicionEntry[];
@@ -90,21 +90,22 @@ export function shapeRemoval(view: MembershipView, members: readonly number[]): 
     if (!positions) continue;
     const oldest = Math.min(...positions);
     const youngest = Math.max(...positions);
-    const remaining = subgroup.members.filter((m) => !removedSet.has(m));
-    const removedHere = subgroup.members.filter((m) => removedSet.has(m));
-    const positionOf = (m: number) => view.positionOf(m)!.position;
-    const anchorAt = (position: number) => subgroup.members.find((m) => positionOf(m) === position && removedSet.has(m));
-    const oldestMember = anchorAt(oldest);
-    const youngestMember = anchorAt(youngest);
+    const placed = subgroup.members.map((id, index) => ({ id, position: subgroup.positions[index]!, removed: removedSet.has(id) }));
+    const remaining = placed.filter((m) => !m.removed);
+    const removedHere = placed.filter((m) => m.removed).map((m) => m.id);
+    const oldestMember = placed.find((m) => m.position === oldest && m.removed)?.id;
+    const youngestMember = placed.find((m) => m.position === youngest && m.removed)?.id;
+    const older = remaining.filter((m) => m.position < oldest).map((m) => m.id);
+    const younger = remaining.filter((m) => m.position > youngest).map((m) => m.id);
     // A departed anchor's token no longer exists (§6): its side joins M and is reached by unicast.
-    const older = remaining.filter((m) => positionOf(m) < oldest);
-    const younger = remaining.filter((m) => positionOf(m) > youngest);
-    const unicast = remaining.filter(
-      (m) =>
-        (positionOf(m) > oldest && positionOf(m) < youngest) ||
-        (oldestMember === undefined && positionOf(m) < oldest) ||
-        (youngestMember === undefined && positionOf(m) > youngest),
-    );
+    const unicast = remaining
+      .filter(
+        (m) =>
+          (m.position > oldest && m.position < youngest) ||
+          (oldestMember === undefined && m.position < oldest) ||
+          (youngestMember === undefined && m.position > youngest),
+      )
+      .map((m) => m.id);
     if (remaining.length === 0) deletedSubgroups.push(subgroup.id);
     colluded.push({
       subgroup: subgroup.id,
