@@ -87,7 +87,8 @@ interface MemberState {
   readonly forward: LazyToken;
 }
 
-function summarise(operation: Operation, epoch: number, messages: PlannedMessage[]): Plan {
+/** Counts and bytes of a plan from its messages; every scheme's plans are summed the same way. */
+export function summarisePlan(operation: Operation, epoch: number, messages: PlannedMessage[]): Plan {
   const broadcasts = messages.filter((m) => m.to === 'all').length;
   return {
     operation,
@@ -179,7 +180,7 @@ export class KeyManager {
     }
     const olderSubgroups = this.subgroupMap.size - (isNew ? 0 : 1);
     messages.push({ type: 'J3', to: member, bytes: messageSize('J3', [memberStateSize(inSubgroup + olderSubgroups)]), audience: 1 });
-    return summarise('join', this.epochValue, messages);
+    return summarisePlan('join', this.epochValue, messages);
   }
 
   join(joiner: Commissioning, random: Random): Executed {
@@ -286,9 +287,9 @@ export class KeyManager {
   }
 
   private removalPlan(members: readonly number[], shape: RemovalShape): Plan {
-    const plan = summarise(shape.simpleLeave ? 'leave' : 'recover', this.epochValue, this.plannedRemoval(shape));
+    const plan = summarisePlan(shape.simpleLeave ? 'leave' : 'recover', this.epochValue, this.plannedRemoval(shape));
     if (this.suspicionRecord.length === 0) return plan;
-    const without = summarise('leave', this.epochValue, this.plannedRemoval(shapeRemoval(this.view([]), members)));
+    const without = summarisePlan('leave', this.epochValue, this.plannedRemoval(shapeRemoval(this.view([]), members)));
     return {
       ...plan,
       recordAdds: {
@@ -379,7 +380,7 @@ export class KeyManager {
 
   planPeriodicRekey(): Plan {
     if (this.memberMap.size === 0) fail('EMPTY_SET', 'the group has no members to rekey');
-    return summarise('periodic', this.epochValue, [{ type: 'PERIODIC', to: 'all', bytes: messageSize('PERIODIC', [16]), audience: this.memberMap.size }]);
+    return summarisePlan('periodic', this.epochValue, [{ type: 'PERIODIC', to: 'all', bytes: messageSize('PERIODIC', [16]), audience: this.memberMap.size }]);
   }
 
   periodicRekey(random: Random): Executed {
@@ -397,7 +398,7 @@ export class KeyManager {
     const state = this.memberMap.get(member);
     if (!state) fail('UNKNOWN_MEMBER', `meter ${member} is not a member of the group`);
     const tokens = this.subgroupMap.get(state.subgroup)!.members.length - 1 + this.subgroupMap.size - 1;
-    return summarise('resync', this.epochValue, [{ type: 'RESYNC', to: member, bytes: messageSize('RESYNC', [memberStateSize(tokens)]), audience: 1 }]);
+    return summarisePlan('resync', this.epochValue, [{ type: 'RESYNC', to: member, bytes: messageSize('RESYNC', [memberStateSize(tokens)]), audience: 1 }]);
   }
 
   /** Full state under Ku at the current epoch; no state changes, so it can be sent as often as needed. */
@@ -427,7 +428,7 @@ export class KeyManager {
       const tokens = inSubgroup - 1 + subgroups - 1;
       return { type: 'RESYNC', to: member.id, bytes: messageSize('RESYNC', [memberStateSize(tokens)]), audience: 1 };
     });
-    return summarise('reseed', this.epochValue, messages);
+    return summarisePlan('reseed', this.epochValue, messages);
   }
 
   /**
@@ -547,6 +548,6 @@ export class KeyManager {
   }
 }
 
-function checkU32(value: number, what: string): void {
+export function checkU32(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) fail('BAD_ARGUMENT', `${what} must be an integer in 0..2^32-1`);
 }

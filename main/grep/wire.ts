@@ -60,7 +60,7 @@ export const LAYOUT: Record<MessageType, Layout> = {
   LKH: { delivery: 'broadcast', slots: 'many', owner: 'explicit', notice: false, payload: fixed(16) },
   LKH_STATE: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: () => 'rest' },
 };
-const MAX_ITEMS = 0xffff;
+export const MAX_ITEMS = 0xffff;
 
 export interface Header {
   readonly type: MessageType;
@@ -174,6 +174,7 @@ export function encodeMessage(
   const fullHeader: Header = { ...header, flags };
   const fullNotice = layout.notice ? (notice ?? EMPTY_NOTICE) : undefined;
   const size = messageSize(header.type, sorted.map((item) => item.plaintext.length), fullNotice);
+  if (size > MAX_MESSAGE_BYTES) fail('OVERSIZED', `${header.type} of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}: no decoder would accept it`);
   const writer = new ByteWriter(size);
   encodeHeader(writer, fullHeader);
   if (fullNotice) encodeNotice(writer, fullNotice);

@@ -1,0 +1,77 @@
+import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { type CallName, Channel, type GrepApi } from '../../preload/api.js';
+import { PROTOCOL_VERSION } from '../grep/wire.js';
+
+/** The main side of one call of preload/api.ts: same arguments, same promised result. */
+type Handler<C extends CallName> = (...args: Parameters<GrepApi[C]>) => ReturnType<GrepApi[C]>;
+type Handlers = { readonly [C in CallName]: Handler<C> };
+
+export interface IpcOptions {
+  /** Name and version reported by `appInfo` (the shell reads them from Electron's `app`). */
+  readonly app: { readonly name: string; readonly version: string };
+  /** True for a URL of the app's own page; anything else has navigated away and is not the app. */
+  readonly isAppPage: (url: string) => boolean;
+}
+
+export interface IpcRegistration {
+  /** Accept calls from the top frame of these web contents (the windows the app created). */
+  trust(contents: WebContents): void;
+  /** Remove every handler registered here. */
+  dispose(): void;
+}
+
+export class IpcSenderRefused extends Error {
+  readonly code = 'IPC_SENDER_REFUSED';
+  constructor(channel: string) {
+    super(`${channel}: refused, the caller is not the app's own window`);
+    this.name = 'IpcSenderRefused';
+  }
+}
+
+/**
+ * Registers one `ipcMain.handle` per call of the contract. Every handler first checks the sender,
+ * as electron/fiddle does: a frame we did not create (another window, a subframe, a page the window
+ * was navigated to, a frame already gone) gets a rejection and reaches no handler logic.
+ */
+export function registerIpc(options: IpcOptions): IpcRegistration {
+  const trusted = new WeakSet<WebContents>();
+
+  const isAppFrame = (event: IpcMainInvokeEvent): boolean => {
+    const frame = event.senderFrame; // null once the frame navigated or was destroyed
+    return (
+      frame !== null &&
+      !frame.detached &&
+      frame.parent === null &&
+      trusted.has(event.sender) &&
+      options.isAppPage(frame.url)
+    );
+  };
+
+  const handlers: Handlers = {
+    appInfo: async () => ({
+      name: options.app.name,
+      version: options.app.version,
+      protocolVersion: PROTOCOL_VERSION,
+    }),
+  };
+
+  const channels = Object.keys(handlers) as CallName[];
+  for (const call of channels) {
+    const channel = Channel[call];
+    const handler = handlers[call] as (...args: unknown[]) => Promise<unknown>;
+    ipcMain.handle(channel, (event, ...args: unknown[]) => {
+      if (!isAppFrame(event)) {
+        console.warn(`[ipc] ${new IpcSenderRefused(channel).message} (${event.senderFrame?.url ?? 'no frame'})`);
+        throw new IpcSenderRefused(channel);
+      }
+      return handler(...args);
+    });
+  }
+
+  return {
+    trust: (contents) => void trusted.add(contents),
+    dispose: () => {
+      for (const call of channels) ipcMain.removeHandler(Channel[call]);
+    },
+  };
+}
