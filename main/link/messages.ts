@@ -1,0 +1,162 @@
+import { ByteReader, ByteWriter } from '../grep/bytes.js';
+import { FINGERPRINT_BYTES, KEY_BYTES } from '../grep/crypto.js';
+import { fail } from '../grep/errors.js';
+
+/**
+ * What the Key Manager and the Data Concentrator say to each other once the session is up (GREP.md §9),
+ * inside authenticated frames. The KM hands the DC messages to relay, each under a transfer id the DC
+ * confirms once it holds the message; the KM resends what is unconfirmed after a reconnect, and the DC
+ * drops a transfer id it already has, so nothing is lost and nothing is sent twice to the meters.
+ */
+export type LinkMessage =
+  | { readonly kind: 'broadcast'; readonly transfer: number; readonly payload: Uint8Array }
+  | { readonly kind: 'unicast'; readonly transfer: number; readonly member: number; readonly payload: Uint8Array }
+  /** the DC's copy of KG (§1: the DC is a group sender) */
+  | { readonly kind: 'keyUpdate'; readonly transfer: number; readonly epoch: number; readonly kg: Uint8Array }
+  /** DC -> KM: it holds the transfer and will put it on the medium */
+  | { readonly kind: 'accepted'; readonly transfer: number }
+  /** DC -> KM: meter acknowledgements and gap reports, batched */
+  | { readonly kind: 'report'; readonly reports: readonly MeterReport[] }
+  | { readonly kind: 'status'; readonly status: DcStatus }
+  | { readonly kind: 'error'; readonly code: number; readonly message: string };
+
+export type LinkMessageKind = LinkMessage['kind'];
+
+/** A meter's (member id, epoch, 4-byte KG fingerprint) acknowledgement (§7), or its report of a gap. */
+export interface MeterReport {
+  readonly member: number;
+  readonly epoch: number;
+  readonly fingerprint: Uint8Array;
+  /** 'ack': applied up to `epoch`; 'gap': saw a later epoch than it can apply; 'command': executed a group command */
+  readonly event: 'ack' | 'gap' | 'command';
+  /** for 'command': the command sequence number and the disconnector state after it (1 = closed) */
+  readonly detail: number;
+}
+
+export interface DcStatus {
+  readonly meters: number;
+  /** transfers waiting for the medium */
+  readonly queued: number;
+  /** the DC's KG epoch */
+  readonly epoch: number;
+  /** seconds of airtime used since start (simulated or real) */
+  readonly airtimeSeconds: number;
+}
+
+const KIND_CODE: Record<LinkMessageKind, number> = {
+  broadcast: 0x10,
+  unicast: 0x11,
+  keyUpdate: 0x12,
+  accepted: 0x20,
+  report: 0x21,
+  status: 0x22,
+  error: 0x7f,
+};
+const KIND_OF = new Map(Object.entries(KIND_CODE).map(([kind, code]) => [code, kind as LinkMessageKind]));
+const EVENTS = ['ack', 'gap', 'command'] as const;
+const REPORT_BYTES = 4 + 4 + FINGERPRINT_BYTES + 1 + 4;
+const MAX_ERROR_TEXT = 1024;
+
+export function linkMessageCode(kind: LinkMessageKind): number {
+  return KIND_CODE[kind];
+}
+
+export function encodeLinkMessage(message: LinkMessage): Uint8Array {
+  const text = message.kind === 'error' ? new TextEncoder().encode(message.message).slice(0, MAX_ERROR_TEXT) : undefined;
+  const size = (() => {
+    switch (message.kind) {
+      case 'broadcast':
+        return 1 + 4 + message.payload.length;
+      case 'unicast':
+        return 1 + 4 + 4 + message.payload.length;
+      case 'keyUpdate':
+        return 1 + 4 + 4 + KEY_BYTES;
+      case 'accepted':
+        return 1 + 4;
+      case 'report':
+        return 1 + 2 + message.reports.length * REPORT_BYTES;
+      case 'status':
+        return 1 + 4 + 4 + 4 + 8;
+      case 'error':
+        return 1 + 2 + 2 + text!.length;
+    }
+  })();
+  const writer = new ByteWriter(size).u8(KIND_CODE[message.kind]);
+  switch (message.kind) {
+    case 'broadcast':
+      return writer.u32(message.transfer).raw(message.payload).done();
+    case 'unicast':
+      return writer.u32(message.transfer).u32(message.member).raw(message.payload).done();
+    case 'keyUpdate':
+      return writer.u32(message.transfer).u32(message.epoch).raw(message.kg).done();
+    case 'accepted':
+      return writer.u32(message.transfer).done();
+    case 'report':
+      if (message.reports.length > 0xffff) fail('OVERSIZED', 'at most 65535 reports per frame');
+      writer.u16(message.reports.length);
+      for (const r of message.reports) writer.u32(r.member).u32(r.epoch).raw(r.fingerprint).u8(EVENTS.indexOf(r.event)).u32(r.detail);
+      return writer.done();
+    case 'status': {
+      const { meters, queued, epoch, airtimeSeconds } = message.status;
+      const view = new DataView(new ArrayBuffer(8));
+      view.setFloat64(0, airtimeSeconds);
+      return writer.u32(meters).u32(queued).u32(epoch).raw(new Uint8Array(view.buffer)).done();
+    }
+    case 'error':
+      return writer.u16(message.code).u16(text!.length).raw(text!).done();
+  }
+}
+
+export function decodeLinkMessage(bytes: Uint8Array): LinkMessage {
+  const reader = new ByteReader(bytes);
+  const code = reader.u8('link message kind');
+  const kind = KIND_OF.get(code);
+  if (!kind) fail('UNKNOWN_TYPE', `unknown link message kind 0x${code.toString(16)}`);
+  let message: LinkMessage;
+  switch (kind) {
+    case 'broadcast':
+      message = { kind, transfer: reader.u32('transfer'), payload: reader.raw(reader.remaining, 'payload') };
+      break;
+    case 'unicast':
+      message = { kind, transfer: reader.u32('transfer'), member: reader.u32('member'), payload: reader.raw(reader.remaining, 'payload') };
+      break;
+    case 'keyUpdate':
+      message = { kind, transfer: reader.u32('transfer'), epoch: reader.u32('epoch'), kg: reader.raw(KEY_BYTES, 'KG') };
+      break;
+    case 'accepted':
+      message = { kind, transfer: reader.u32('transfer') };
+      break;
+    case 'report': {
+      const count = reader.u16('report count');
+      const reports = Array.from({ length: count }, (): MeterReport => {
+        const member = reader.u32('member');
+        const epoch = reader.u32('epoch');
+        const fingerprint = reader.raw(FINGERPRINT_BYTES, 'fingerprint');
+        const event = EVENTS[reader.u8('event')];
+        if (!event) fail('MALFORMED', 'unknown meter report event');
+        return { member, epoch, fingerprint, event, detail: reader.u32('detail') };
+      });
+      message = { kind, reports };
+      break;
+    }
+    case 'status': {
+      const meters = reader.u32('meters');
+      const queued = reader.u32('queued');
+      const epoch = reader.u32('epoch');
+      const airtime = reader.raw(8, 'airtime');
+      const airtimeSeconds = new DataView(airtime.buffer).getFloat64(0);
+      if (!Number.isFinite(airtimeSeconds) || airtimeSeconds < 0) fail('MALFORMED', 'airtime must be a finite non-negative number');
+      message = { kind, status: { meters, queued, epoch, airtimeSeconds } };
+      break;
+    }
+    case 'error': {
+      const errorCode = reader.u16('error code');
+      const length = reader.u16('error text length');
+      if (length > MAX_ERROR_TEXT) fail('OVERSIZED', 'error text too long');
+      message = { kind, code: errorCode, message: new TextDecoder('utf-8', { fatal: false }).decode(reader.raw(length, 'error text')) };
+      break;
+    }
+  }
+  reader.end(`link ${kind}`);
+  return message;
+}
