@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './keyManager.js';
 export * from './member.js';
 export * from './payloads.js';
+export * from './plan.js';
 export * from './removal.js';
 export * from './tokens.js';
 export * from './wire.js';

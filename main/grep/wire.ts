@@ -71,6 +71,11 @@ export interface Header {
   readonly subject: number;
 }
 
+/** Group, meter and subgroup ids travel in the header's 4-byte fields: an id outside them could not be addressed. */
+export function checkU32(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) fail('BAD_ARGUMENT', `${what} must be an integer in 0..2^32-1`);
+}
+
 /** What a recovery tells everyone in clear (signed, or bound as AAD): who left, which subgroups are gone. */
 export interface Notice {
   readonly removedMembers: readonly number[];

@@ -1,6 +1,6 @@
 import { checkKey, type GrepCrypto, KEY_BYTES, type Random } from '../crypto.js';
 import { fail } from '../errors.js';
-import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from '../keyManager.js';
+import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from '../plan.js';
 import type { MemberIdentity } from '../member.js';
 import { splitKeys } from '../payloads.js';
 import { type Message, messageSize } from '../wire.js';

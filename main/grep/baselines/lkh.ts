@@ -1,7 +1,7 @@
 import { ByteReader, ByteWriter } from '../bytes.js';
 import { checkKey, type GrepCrypto, KEY_BYTES, type Random } from '../crypto.js';
 import { fail } from '../errors.js';
-import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from '../keyManager.js';
+import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from '../plan.js';
 import type { MemberIdentity } from '../member.js';
 import { type Item, type ItemToSeal, MAX_ITEMS, MAX_MESSAGE_BYTES, type Message, messageSize } from '../wire.js';
 import { type BaselineConfig, BaselineKeyManager, BaselineMember, checkRemoval, grown } from './shared.js';

@@ -1,9 +1,10 @@
 import { checkKey, type GrepCrypto, KEY_BYTES, PUBLIC_KEY_BYTES, type Random, SIGNING_KEY_BYTES } from '../crypto.js';
 import { fail, GrepError } from '../errors.js';
-import { checkU32, type Commissioning, type KeyManagerConfig, type Outgoing } from '../keyManager.js';
+import type { KeyManagerConfig } from '../keyManager.js';
 import type { MemberIdentity, MemberOutcome } from '../member.js';
 import { splitKeys } from '../payloads.js';
-import { decodeMessage, encodeMessage, type Item, type ItemToSeal, isBroadcast, type Message, type MessageType, messageSize, openItem } from '../wire.js';
+import type { Commissioning, Outgoing } from '../plan.js';
+import { checkU32, decodeMessage, encodeMessage, type Item, type ItemToSeal, isBroadcast, type Message, type MessageType, messageSize, openItem } from '../wire.js';
 
 /**
  * What both baselines share with GREP's codec: the KM's signing identity, plan accounting, the member's
