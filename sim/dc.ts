@@ -1,0 +1,213 @@
+import { checkKey, type Outgoing } from '../main/grep/index.js';
+import type { DcStatus, LinkMessage, MeterReport } from '../main/link/messages.js';
+import type { ConvergenceLink } from '../main/ops/convergence.js';
+import { type Channel, SimulatedClock } from './channel.js';
+import type { SimMeter } from './meter.js';
+
+/**
+ * The Data Concentrator's logic, without a transport: the network endpoint hands it each transfer from
+ * the KM once (`handle`), it puts frames on the channel towards the meters and relays their reports
+ * back in batches through `send`. It keeps the group key the KM gives it (§1: the DC is a group sender).
+ */
+
+/** What the DC says to the KM (the endpoint's DcReport). */
+export type DcToKm = Extract<LinkMessage, { readonly kind: 'report' | 'status' | 'error' }>;
+
+export interface DcOptions {
+  readonly channel: Channel;
+  /** every meter on the medium, members or not: all of them hear every broadcast */
+  readonly meters: ReadonlyMap<number, SimMeter>;
+  /** towards the KM: the network endpoint's send, or the KM itself in-process */
+  readonly send: (message: DcToKm) => void;
+  /** reports are held this long (seconds) and sent together; default 0.05 */
+  readonly reportBatchSeconds?: number;
+  /** a batch goes at once when it holds this many; default 1000 */
+  readonly maxBatch?: number;
+  /** status every this many seconds; default none (status on request only) */
+  readonly statusSeconds?: number;
+  /** each report as the meter makes it, before the uplink may lose it: ground truth for traces and benchmarks */
+  readonly onMeterReport?: (report: MeterReport, time: number) => void;
+}
+
+/** how often a real-time wait looks at the acks */
+const POLL_MS = 5;
+
+/** error codes of the DC's `error` messages */
+export const DcError = {
+  UNKNOWN_METER: 1,
+  NOT_FOR_DC: 2,
+} as const;
+
+export class DataConcentrator {
+  private readonly channel: Channel;
+  private readonly meters: ReadonlyMap<number, SimMeter>;
+  private readonly send: (message: DcToKm) => void;
+  private readonly batchSeconds: number;
+  private readonly maxBatch: number;
+  private readonly onMeterReport: DcOptions['onMeterReport'];
+  private batch: MeterReport[] = [];
+  private flushArmed = false;
+  /** frames not yet delivered plus reports still on the uplink */
+  private inFlight = 0;
+  private kg: Uint8Array | undefined;
+  private epochValue = 0;
+  private closed = false;
+
+  constructor(options: DcOptions) {
+    this.channel = options.channel;
+    this.meters = options.meters;
+    this.send = options.send;
+    this.batchSeconds = options.reportBatchSeconds ?? 0.05;
+    this.maxBatch = Math.min(options.maxBatch ?? 1000, 0xffff);
+    this.onMeterReport = options.onMeterReport;
+    if (options.statusSeconds !== undefined) this.everyStatus(options.statusSeconds);
+  }
+
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  get groupKey(): Uint8Array | undefined {
+    return this.kg;
+  }
+
+  /** Nothing on the medium, on the uplink or waiting in a batch. */
+  get idle(): boolean {
+    return this.inFlight === 0 && this.batch.length === 0;
+  }
+
+  handle(message: LinkMessage): void {
+    switch (message.kind) {
+      case 'broadcast': {
+        const { payload } = message;
+        this.inFlight++;
+        this.channel.broadcast(payload.length, this.meters.keys(), (received) => {
+          this.inFlight--;
+          for (const id of received) this.relay(this.meters.get(id)!.receive(payload));
+        });
+        return;
+      }
+      case 'unicast': {
+        const meter = this.meters.get(message.member);
+        if (!meter) {
+          this.send({ kind: 'error', code: DcError.UNKNOWN_METER, message: `transfer ${message.transfer}: no meter ${message.member} behind this DC` });
+          return;
+        }
+        const { payload } = message;
+        this.inFlight++;
+        this.channel.unicast(payload.length, meter.id, (arrived) => {
+          this.inFlight--;
+          if (arrived) this.relay(meter.receive(payload));
+        });
+        return;
+      }
+      case 'keyUpdate':
+        // a resend after a reconnect may bring an older key: never step back
+        if (message.epoch < this.epochValue) return;
+        this.kg = checkKey(message.kg, 'KG').slice();
+        this.epochValue = message.epoch;
+        return;
+      default:
+        this.send({ kind: 'error', code: DcError.NOT_FOR_DC, message: `a ${message.kind} message is not for the DC` });
+    }
+  }
+
+  status(): DcStatus {
+    return { meters: this.meters.size, queued: this.channel.queued, epoch: this.epochValue, airtimeSeconds: this.channel.airtimeSeconds };
+  }
+
+  requestStatus(): void {
+    this.send({ kind: 'status', status: this.status() });
+  }
+
+  /** Stops periodic status; flushes what is batched. */
+  close(): void {
+    this.closed = true;
+    this.flush();
+  }
+
+  // ---- stepping, simulated clock only ----
+
+  /** Runs the simulated clock until the DC is idle. */
+  run(): void {
+    this.channel.simulated.runUntil(Number.POSITIVE_INFINITY, () => this.idle);
+  }
+
+  advance(seconds: number): void {
+    this.channel.simulated.advance(seconds);
+  }
+
+  runUntil(deadline: number, satisfied?: () => boolean): boolean {
+    return this.channel.simulated.runUntil(deadline, satisfied);
+  }
+
+  private relay(report: MeterReport | undefined): void {
+    if (!report) return;
+    this.onMeterReport?.(report, this.channel.clock.now());
+    const arrives = this.channel.uplink(report.member, () => {
+      this.inFlight--;
+      this.collect(report);
+    });
+    if (arrives) this.inFlight++;
+  }
+
+  private collect(report: MeterReport): void {
+    this.batch.push(report);
+    if (this.batch.length >= this.maxBatch) this.flush();
+    else if (!this.flushArmed) {
+      this.flushArmed = true;
+      this.channel.clock.at(this.channel.clock.now() + this.batchSeconds, () => {
+        this.flushArmed = false;
+        this.flush();
+      });
+    }
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0) return;
+    const reports = this.batch;
+    this.batch = [];
+    this.send({ kind: 'report', reports });
+  }
+
+  private everyStatus(seconds: number): void {
+    if (!(seconds > 0)) throw new RangeError('status period must be positive');
+    const tick = () => {
+      if (this.closed) return;
+      this.requestStatus();
+      this.channel.clock.at(this.channel.clock.now() + seconds, tick);
+    };
+    this.channel.clock.at(this.channel.clock.now() + seconds, tick);
+  }
+}
+
+/**
+ * The KM's end of an in-process link to `dc`, for the convergence driver in tests, benchmarks and the
+ * UI's simulated fleet: transfers numbered as the network endpoint would, time from the channel's clock.
+ * On the simulated clock a wait runs the events it covers at once; in real time it polls. The DC's
+ * reports reach the driver through the `send` the DC was built with.
+ */
+export function inProcessLink(dc: DataConcentrator, channel: Channel): ConvergenceLink {
+  let transfer = 0;
+  return {
+    send(message: Outgoing) {
+      transfer++;
+      dc.handle(message.to === 'all' ? { kind: 'broadcast', transfer, payload: message.bytes } : { kind: 'unicast', transfer, member: message.to, payload: message.bytes });
+    },
+    updateKey(epoch, kg) {
+      dc.handle({ kind: 'keyUpdate', transfer: ++transfer, epoch, kg });
+    },
+    wait(seconds, satisfied) {
+      const deadline = channel.idleAt + seconds;
+      if (channel.clock instanceof SimulatedClock) {
+        channel.clock.runUntil(deadline, satisfied);
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => {
+        const poll = () => (satisfied() || channel.clock.now() >= deadline ? resolve() : setTimeout(poll, POLL_MS));
+        poll();
+      });
+    },
+    now: () => channel.clock.now(),
+  };
+}

@@ -1,0 +1,169 @@
+import { describe, expect, test } from 'vitest';
+import { nodeCrypto } from '../../main/crypto/node.js';
+import { encodeCommand, readCommandDetail } from '../../main/grep/command.js';
+import { KeyManager, seededRandom, toHex } from '../../main/grep/index.js';
+import type { LinkMessage, MeterReport } from '../../main/link/messages.js';
+import { Channel, type ChannelConfig } from '../../sim/channel.js';
+import { DataConcentrator, DcError } from '../../sim/dc.js';
+import { Fleet, meterProfiles } from '../../sim/fleet.js';
+
+const crypto = nodeCrypto;
+const simulated = (overrides: Partial<ChannelConfig> = {}) =>
+  new Channel({ bitRate: 8000, latency: 0.01, loss: 0, seed: 1, clock: 'simulated', ...overrides });
+
+/** Which of `listeners` hear each of `frames` broadcasts, as a fingerprint of the loss stream. */
+function hearing(channel: Channel, frames: number, listeners: number[]): number[][] {
+  const heard: number[][] = [];
+  for (let frame = 0; frame < frames; frame++) channel.broadcast(10, listeners, (received) => heard.push([...received]));
+  channel.simulated.run();
+  return heard;
+}
+
+describe('channel', () => {
+  test('the same seed loses the same frames; another seed does not', () => {
+    const listeners = Array.from({ length: 50 }, (_, index) => index + 1);
+    const first = hearing(simulated({ loss: 0.3, seed: 7 }), 20, listeners);
+    expect(hearing(simulated({ loss: 0.3, seed: 7 }), 20, listeners)).toEqual(first);
+    expect(hearing(simulated({ loss: 0.3, seed: 8 }), 20, listeners)).not.toEqual(first);
+    const lost = first.reduce((sum, received) => sum + listeners.length - received.length, 0);
+    // 1,000 deliveries at 30 % loss
+    expect(lost).toBeGreaterThan(240);
+    expect(lost).toBeLessThan(360);
+  });
+
+  test('airtime: a broadcast costs one frame whoever listens, each unicast its own, frames queue one after another', () => {
+    const channel = simulated();
+    const arrivals: [string, number][] = [];
+    const at = (what: string) => () => arrivals.push([what, channel.clock.now()]);
+    // 100 bytes at 8,000 bit/s = 0.1 s on the air, then 0.01 s latency
+    channel.broadcast(100, Array.from({ length: 1000 }, (_, index) => index), at('broadcast'));
+    channel.unicast(100, 1, at('unicast 1'));
+    channel.unicast(100, 2, at('unicast 2'));
+    expect(channel.airtimeSeconds).toBeCloseTo(0.3, 9);
+    expect(channel.idleAt).toBeCloseTo(0.3, 9);
+    expect(channel.queued).toBe(3);
+    channel.simulated.run();
+    expect(arrivals.map(([what]) => what)).toEqual(['broadcast', 'unicast 1', 'unicast 2']);
+    expect(arrivals.map(([, time]) => time)).toEqual([0.11, 0.21000000000000002, 0.31000000000000005]);
+    expect(channel.queued).toBe(0);
+  });
+
+  test('an unreachable meter hears nothing and its reports never arrive', () => {
+    const channel = simulated();
+    channel.setReachable(2, false);
+    let heard: readonly number[] = [];
+    channel.broadcast(10, [1, 2, 3], (received) => (heard = received));
+    let unicastArrived: boolean | undefined;
+    channel.unicast(10, 2, (arrived) => (unicastArrived = arrived));
+    expect(channel.uplink(2, () => undefined)).toBe(false);
+    expect(channel.uplink(1, () => undefined)).toBe(true);
+    channel.simulated.run();
+    expect(heard).toEqual([1, 3]);
+    expect(unicastArrived).toBe(false);
+  });
+
+  test('real-time clock paces deliveries with timers', async () => {
+    const channel = new Channel({ bitRate: 8000, latency: 0.02, loss: 0, seed: 1, clock: 'realtime' });
+    const start = channel.clock.now();
+    const arrived = await new Promise<number>((resolve) => channel.unicast(80, 1, () => resolve(channel.clock.now())));
+    // 0.08 s on the air + 0.02 s latency
+    expect(arrived - start).toBeGreaterThanOrEqual(0.095);
+  });
+});
+
+describe('fleet', () => {
+  test('profiles come from the seed and the id only; the CSV is what the KM imports', () => {
+    const few = meterProfiles(5, [1, 2, 3], crypto);
+    const more = meterProfiles(5, [3, 9], crypto);
+    expect(more[0]).toEqual(few[2]);
+    expect(toHex(meterProfiles(6, [3], crypto)[0]!.nodeKey)).not.toBe(toHex(few[2]!.nodeKey));
+    const fleet = new Fleet({ seed: 5, meters: 3, groupId: 1, kmPublicKey: crypto.publicKey(new Uint8Array(32).fill(1)), crypto });
+    const lines = fleet.toCsv().trimEnd().split('\n');
+    expect(lines[0]).toBe('id,serial,model,nodeKey');
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toBe(`3,${few[2]!.serial},${few[2]!.model},${toHex(few[2]!.nodeKey)}`);
+    expect(lines[3]).toMatch(/^3,SIM000000050000000003,[^,]+,[0-9a-f]{32}$/);
+    expect(new Set(fleet.profiles.map((p) => toHex(p.nodeKey))).size).toBe(3);
+  });
+});
+
+/** A commissioned GREP group of `size` meters behind a DC, with the DC's messages to the KM collected. */
+function group(size: number, channelConfig: Partial<ChannelConfig> = {}) {
+  const random = seededRandom(3);
+  const signingKey = random(32);
+  const km = new KeyManager({ groupId: 1, signingKey, subgroupCap: 4, crypto }, random);
+  const fleet = new Fleet({ seed: 3, meters: size, groupId: 1, kmPublicKey: km.publicKey, crypto });
+  km.reseed(fleet.commissioning(), random);
+  for (const message of km.reseedMessages()) fleet.get(message.to as number).receive(message.bytes);
+  const channel = simulated(channelConfig);
+  const toKm: LinkMessage[] = [];
+  const dc = new DataConcentrator({ channel, meters: fleet.meters, send: (message) => toKm.push(message), reportBatchSeconds: 0.05 });
+  const reports = () => toKm.flatMap((message) => (message.kind === 'report' ? message.reports : []));
+  return { km, fleet, dc, channel, toKm, reports, random, signingKey };
+}
+
+describe('data concentrator', () => {
+  test('relays a rekey broadcast to every meter and batches their acks to the KM', () => {
+    const { km, dc, toKm, reports, random } = group(12);
+    const executed = km.remove([5], { suspected: false }, random);
+    executed.messages.forEach((message, index) => dc.handle({ kind: 'broadcast', transfer: index + 1, payload: message.bytes }));
+    dc.run();
+    expect(dc.idle).toBe(true);
+    // M1 reaches the rest of the leaver's subgroup; M2 brings the others the new epoch and is a
+    // duplicate for the first ones, which ack again. The acks of one frame arrive within one batch
+    // interval, so each frame's acks reach the KM together.
+    const batches = toKm.map((message) => (message.kind === 'report' ? message.reports.map((report) => [report.member, report.event, report.epoch]) : []));
+    expect(batches).toEqual([
+      [6, 7, 8].map((member) => [member, 'ack', km.epoch]),
+      [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12].map((member) => [member, 'ack', km.epoch]),
+    ]);
+  });
+
+  test('keeps the KG of keyUpdate, never steps back, answers status, refuses unknown meters', () => {
+    const { dc, toKm, channel } = group(4);
+    const kg = new Uint8Array(16).fill(9);
+    dc.handle({ kind: 'keyUpdate', transfer: 1, epoch: 4, kg });
+    dc.handle({ kind: 'keyUpdate', transfer: 2, epoch: 3, kg: new Uint8Array(16) });
+    expect(dc.epoch).toBe(4);
+    expect(dc.groupKey).toEqual(kg);
+    dc.handle({ kind: 'unicast', transfer: 3, member: 99, payload: new Uint8Array(10) });
+    dc.handle({ kind: 'unicast', transfer: 4, member: 1, payload: new Uint8Array(100) });
+    dc.requestStatus();
+    expect(toKm).toEqual([
+      expect.objectContaining({ kind: 'error', code: DcError.UNKNOWN_METER }),
+      { kind: 'status', status: { meters: 4, queued: 1, epoch: 4, airtimeSeconds: channel.airtimeOf(100) } },
+    ]);
+  });
+
+  test('sends status periodically when asked to', () => {
+    const channel = simulated();
+    const toKm: LinkMessage[] = [];
+    const dc = new DataConcentrator({ channel, meters: new Map(), send: (message) => toKm.push(message), statusSeconds: 1 });
+    dc.advance(3.5);
+    expect(toKm.map((message) => message.kind)).toEqual(['status', 'status', 'status']);
+    dc.close();
+    dc.advance(3);
+    expect(toKm).toHaveLength(3);
+  });
+
+  test('a disconnector command to a selection switches exactly those meters, and each reports it', () => {
+    const { km, fleet, dc, reports, signingKey } = group(12);
+    const sealing = { groupId: 1, epoch: km.epoch, kg: km.groupKey(), signingKey };
+    dc.handle({ kind: 'broadcast', transfer: 1, payload: encodeCommand(crypto, sealing, { seq: 1, selector: [2, 5, 11], action: 'open' }) });
+    dc.run();
+    const open = [...fleet.meters.values()].filter((meter) => meter.disconnector === 'open').map((meter) => meter.id);
+    expect(open).toEqual([2, 5, 11]);
+    const commandReports = reports().filter((report): report is MeterReport => report.event === 'command');
+    expect(commandReports.map((report) => [report.member, readCommandDetail(report.detail)])).toEqual([
+      [2, { seq: 1, closed: false }],
+      [5, { seq: 1, closed: false }],
+      [11, { seq: 1, closed: false }],
+    ]);
+    // the same frame again changes nothing and draws no report; a later close to one of them does
+    dc.handle({ kind: 'broadcast', transfer: 2, payload: encodeCommand(crypto, sealing, { seq: 1, selector: [2, 5, 11], action: 'open' }) });
+    dc.handle({ kind: 'unicast', transfer: 3, member: 5, payload: encodeCommand(crypto, sealing, { seq: 2, selector: [5], action: 'close' }) });
+    dc.run();
+    expect([...fleet.meters.values()].filter((meter) => meter.disconnector === 'open').map((meter) => meter.id)).toEqual([2, 11]);
+    expect(reports().filter((report) => report.event === 'command')).toHaveLength(4);
+  });
+});
