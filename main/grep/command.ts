@@ -1,20 +1,7 @@
-import {
-  ByteReader,
-  ByteWriter,
-  checkKey,
-  checkU32,
-  fail,
-  type GrepCrypto,
-  GrepError,
-  type GrepErrorCode,
-  HEADER_BYTES,
-  MAX_MESSAGE_BYTES,
-  NONCE_BYTES,
-  PROTOCOL_VERSION,
-  SIGNATURE_BYTES,
-  SIGNING_KEY_BYTES,
-  TAG_BYTES,
-} from './index.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { checkKey, type GrepCrypto, NONCE_BYTES, SIGNATURE_BYTES, SIGNING_KEY_BYTES, TAG_BYTES } from './crypto.js';
+import { fail, GrepError, type GrepErrorCode } from './errors.js';
+import { checkU32, HEADER_BYTES, PROTOCOL_VERSION, readHeader } from './wire.js';
 
 /**
  * Group command (GREP.md §10), the seed's test case: open or close the disconnector of all meters or
@@ -122,17 +109,11 @@ export function isCommand(bytes: Uint8Array): boolean {
 
 /** Structural decode: lengths and fixed fields are checked; nothing is verified or decrypted. */
 export function decodeCommandEnvelope(bytes: Uint8Array): CommandEnvelope {
-  if (!(bytes instanceof Uint8Array)) fail('MALFORMED', 'command must be bytes');
-  if (bytes.length > MAX_MESSAGE_BYTES) fail('OVERSIZED', `command of ${bytes.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
-  const reader = new ByteReader(bytes);
-  const version = reader.u8('version');
-  if (version !== PROTOCOL_VERSION) fail('UNSUPPORTED_VERSION', `protocol version ${version} is not supported`);
-  const type = reader.u8('type');
-  if (type !== COMMAND_TYPE_CODE) fail('UNKNOWN_TYPE', `type ${type} is not a group command`);
-  if (reader.u16('flags') !== 0) fail('MALFORMED', 'a command takes no flags');
-  const groupId = reader.u32('group id');
-  const epoch = reader.u32('epoch');
-  if (reader.u32('subject') !== 0) fail('MALFORMED', 'a command has no subject');
+  const { reader, header } = readHeader(bytes, 'command');
+  if (header.typeCode !== COMMAND_TYPE_CODE) fail('UNKNOWN_TYPE', `type ${header.typeCode} is not a group command`);
+  if (header.flags !== 0) fail('MALFORMED', 'a command takes no flags');
+  if (header.subject !== 0) fail('MALFORMED', 'a command has no subject');
+  const { groupId, epoch } = header;
   const seq = reader.u32('command seq');
   if (seq === 0 || seq > MAX_COMMAND_SEQ) fail('MALFORMED', `command seq ${seq} is out of range`);
   const aad = reader.since(0).slice();

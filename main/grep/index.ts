@@ -9,3 +9,4 @@ export * from './removal.js';
 export * from './tokens.js';
 export * from './wire.js';
 export * from './random.js';
+export * from './command.js';

@@ -204,15 +204,37 @@ function decodeType(code: number): MessageType {
 }
 
 /** Structural decode only: lengths, counts and flags are checked; nothing is decrypted or verified here. */
-export function decodeMessage(bytes: Uint8Array): Message {
-  if (!(bytes instanceof Uint8Array)) fail('MALFORMED', 'message must be bytes');
-  if (bytes.length > MAX_MESSAGE_BYTES) fail('OVERSIZED', `message of ${bytes.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+/** The 16-byte header every KM message shares (rekeys here, group commands in command.ts), as raw fields. */
+export interface RawHeader {
+  readonly typeCode: number;
+  readonly flags: number;
+  readonly groupId: number;
+  readonly epoch: number;
+  readonly subject: number;
+}
+
+/** Checks size and version and reads the header; the reader is left at the body. */
+export function readHeader(bytes: Uint8Array, what: string): { reader: ByteReader; header: RawHeader } {
+  if (!(bytes instanceof Uint8Array)) fail('MALFORMED', `${what} must be bytes`);
+  if (bytes.length > MAX_MESSAGE_BYTES) fail('OVERSIZED', `${what} of ${bytes.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
   const reader = new ByteReader(bytes);
   const version = reader.u8('version');
   if (version !== PROTOCOL_VERSION) fail('UNSUPPORTED_VERSION', `protocol version ${version} is not supported`);
-  const type = decodeType(reader.u8('type'));
-  const flags = reader.u16('flags');
-  const header: Header = { type, flags, groupId: reader.u32('group id'), epoch: reader.u32('epoch'), subject: reader.u32('subject') };
+  const header: RawHeader = {
+    typeCode: reader.u8('type'),
+    flags: reader.u16('flags'),
+    groupId: reader.u32('group id'),
+    epoch: reader.u32('epoch'),
+    subject: reader.u32('subject'),
+  };
+  return { reader, header };
+}
+
+export function decodeMessage(bytes: Uint8Array): Message {
+  const { reader, header: raw } = readHeader(bytes, 'message');
+  const type = decodeType(raw.typeCode);
+  const flags = raw.flags;
+  const header: Header = { type, flags, groupId: raw.groupId, epoch: raw.epoch, subject: raw.subject };
   if (flags & ~KNOWN_FLAGS) fail('MALFORMED', `unknown flags 0x${flags.toString(16)}`);
   if (flags & Flag.SUBGROUP_NEW && type !== 'J2') fail('MALFORMED', `${type} cannot open a subgroup`);
   if (flags & Flag.SUBGROUP_DELETED && type !== 'M2') fail('MALFORMED', `${type} cannot delete a subgroup`);

@@ -1,4 +1,4 @@
-import { checkKey, type GrepCrypto, KEY_BYTES, PUBLIC_KEY_BYTES, type Random, SIGNING_KEY_BYTES } from '../crypto.js';
+import { checkKey, checkSigningPublicKey, type GrepCrypto, KEY_BYTES, type Random, SIGNING_KEY_BYTES } from '../crypto.js';
 import { fail, GrepError } from '../errors.js';
 import type { KeyManagerConfig } from '../keyManager.js';
 import type { MemberIdentity, MemberOutcome } from '../member.js';
@@ -104,7 +104,7 @@ export abstract class BaselineMember<Keys extends { readonly epoch: number }> {
     this.id = identity.id;
     this.groupId = identity.groupId;
     this.nodeKey = checkKey(identity.nodeKey, 'node key').slice();
-    this.kmPublicKey = checkKey(identity.kmPublicKey, 'KM public key', PUBLIC_KEY_BYTES).slice();
+    this.kmPublicKey = checkSigningPublicKey(identity.kmPublicKey, 'KM public key').slice();
     this.keys = keys;
   }
 
