@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { fromHex } from '../main/grep/bytes.js';
+
+/** `npm run sim -- …`: every flag checked before anything starts, with a message that names the flag. */
+const hostPort = z
+  .string()
+  .regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:4059')
+  .transform((value) => {
+    const [host, port] = value.split(':') as [string, string];
+    return { host, port: Number(port) };
+  })
+  .refine(({ port }) => port <= 65_535, 'port must be at most 65535');
+
+const keyFile = (what: string) =>
+  z.string().transform((path, context) => {
+    try {
+      const text = readFileSync(path, 'utf8').trim();
+      return fromHex(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: `${what} ${path}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+export const SimArgs = z
+  .object({
+    meters: z.coerce.number().int().min(1).max(100_000).default(200),
+    tcp: hostPort.optional(),
+    serial: z.string().min(1).optional(),
+    baud: z.coerce.number().int().positive().default(115_200),
+    'pairing-key': keyFile('pairing key').refine((key) => key.length === 16 || key.length === 32, 'pairing key must be 16 or 32 bytes of hex'),
+    'km-public-key': keyFile('KM public key').refine((key) => key.length === 32, 'KM public key must be 32 bytes of hex'),
+    group: z.coerce.number().int().min(0).max(0xffffffff).default(1),
+    loss: z.coerce.number().min(0).max(0.99).default(0),
+    rate: z.coerce.number().positive().default(5_000),
+    latency: z.coerce.number().min(0).max(60_000).default(50),
+    seed: z.coerce.number().int().min(0).max(0xffffffff).default(1),
+    'fleet-out': z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((args) => args.tcp !== undefined || args.serial !== undefined, 'give --tcp host:port and/or --serial <tty>');
+
+export type SimArgs = z.infer<typeof SimArgs>;
+
+export function parseSimArgs(argv: readonly string[]): SimArgs {
+  const raw: Record<string, string> = {};
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index]!;
+    if (!flag.startsWith('--')) throw new Error(`unexpected argument ${flag}`);
+    const value = argv[index + 1];
+    if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
+    raw[flag.slice(2)] = value;
+    index++;
+  }
+  const parsed = SimArgs.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((issue) => `${issue.path.length ? `--${issue.path.join('.')}: ` : ''}${issue.message}`).join('\n'));
+  }
+  return parsed.data;
+}

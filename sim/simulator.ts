@@ -1,0 +1,48 @@
+/**
+ * The simulated Data Concentrator: serves the KM over the authenticated link (TCP and/or serial) and
+ * relays to a fleet of simulated meters in real time. Started by sim/main.ts, by tests, and embedded
+ * in the console.
+ */
+import { writeFileSync } from 'node:fs';
+import { nodeCrypto, nodeRandom } from '../main/crypto/node.js';
+import { DcEndpoint } from '../main/link/endpoint.js';
+import type { SimArgs } from './args.js';
+import { Channel } from './channel.js';
+import { DataConcentrator } from './dc.js';
+import { Fleet } from './fleet.js';
+
+export interface RunningSimulator {
+  readonly endpoint: DcEndpoint;
+  readonly dc: DataConcentrator;
+  readonly fleet: Fleet;
+  close(): Promise<void>;
+}
+
+export async function startSimulator(args: SimArgs, log: (line: string) => void = () => undefined): Promise<RunningSimulator> {
+  const fleet = new Fleet({ seed: args.seed, meters: args.meters, groupId: args.group, kmPublicKey: args['km-public-key'], crypto: nodeCrypto });
+  if (args['fleet-out']) writeFileSync(args['fleet-out'], fleet.toCsv());
+  const channel = new Channel({ bitRate: args.rate, latency: args.latency / 1000, loss: args.loss, seed: args.seed, clock: 'realtime' });
+  let endpoint: DcEndpoint | undefined;
+  const dc = new DataConcentrator({ channel, meters: fleet.meters, send: (message) => endpoint!.send(message), statusSeconds: 5 });
+  endpoint = new DcEndpoint({
+    pairingKey: args['pairing-key'],
+    onTransfer: (transfer) => dc.handle(transfer),
+    tcp: args.tcp,
+    serial: args.serial ? { path: args.serial, baudRate: args.baud } : undefined,
+    crypto: nodeCrypto,
+    random: nodeRandom,
+  });
+  endpoint.on('state', (state) => log(`link ${state.state} ${state.peer}${'reason' in state ? `: ${state.reason.message}` : ''}`));
+  await endpoint.start();
+  log(`simulated DC: ${args.meters} meters, loss ${args.loss}, ${args.rate} bit/s, latency ${args.latency} ms` +
+    `${endpoint.tcpPort !== undefined ? `, tcp ${args.tcp!.host}:${endpoint.tcpPort}` : ''}${args.serial ? `, serial ${args.serial}` : ''}`);
+  return {
+    endpoint,
+    dc,
+    fleet,
+    async close() {
+      dc.close();
+      await endpoint!.close();
+    },
+  };
+}
