@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { GrepCrypto, Random } from '../grep/crypto.js';
 import { DEFAULT_TIMING, type LinkTiming, SessionChannel, sessionOptions } from './channel.js';
 import { LinkError } from './errors.js';
-import type { LinkMessage } from './messages.js';
+import type { DcReport, LinkMessage, Transfer } from './messages.js';
 import { encodeForFrame, LinkSession } from './session.js';
 import type { Connector } from './transport.js';
 
@@ -12,10 +12,7 @@ import type { Connector } from './transport.js';
  * the DC drops ids it already holds, so nothing queued is lost and nothing reaches the meters twice.
  */
 
-/** What the KM hands the DC to hold and relay. */
-export type Transfer = Extract<LinkMessage, { kind: 'broadcast' | 'unicast' | 'keyUpdate' }>;
-/** What the DC tells the KM besides `accepted`. */
-export type DcReport = Extract<LinkMessage, { kind: 'report' | 'status' | 'error' }>;
+export type { DcReport, Transfer } from './messages.js';
 
 export type LinkState =
   | { readonly state: 'connecting'; readonly attempt: number }

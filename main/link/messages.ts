@@ -1,6 +1,7 @@
 import { ByteReader, ByteWriter } from '../grep/bytes.js';
 import { FINGERPRINT_BYTES, KEY_BYTES } from '../grep/crypto.js';
 import { fail } from '../grep/errors.js';
+import { checkU32 } from '../grep/wire.js';
 
 /**
  * What the Key Manager and the Data Concentrator say to each other once the session is up (GREP.md §9),
@@ -21,6 +22,10 @@ export type LinkMessage =
   | { readonly kind: 'error'; readonly code: number; readonly message: string };
 
 export type LinkMessageKind = LinkMessage['kind'];
+/** What the KM hands the DC to relay. */
+export type Transfer = Extract<LinkMessage, { kind: 'broadcast' | 'unicast' | 'keyUpdate' }>;
+/** What the DC tells the KM besides `accepted`. */
+export type DcReport = Extract<LinkMessage, { kind: 'report' | 'status' | 'error' }>;
 
 /** A meter's (member id, epoch, 4-byte KG fingerprint) acknowledgement (§7), or its report of a gap. */
 export interface MeterReport {
@@ -61,7 +66,28 @@ export function linkMessageCode(kind: LinkMessageKind): number {
   return KIND_CODE[kind];
 }
 
+/** DataView would wrap an out-of-range number silently: a wrapped transfer id would be accepted under another one. */
+function checkFields(message: LinkMessage): void {
+  if ('transfer' in message) checkU32(message.transfer, 'transfer id');
+  if (message.kind === 'unicast') checkU32(message.member, 'member id');
+  if (message.kind === 'keyUpdate') {
+    checkU32(message.epoch, 'epoch');
+    if (message.kg.length !== KEY_BYTES) fail('BAD_KEY', `KG must be ${KEY_BYTES} bytes`);
+  }
+  if (message.kind === 'report') {
+    for (const r of message.reports) {
+      checkU32(r.member, 'member id');
+      checkU32(r.epoch, 'epoch');
+      checkU32(r.detail, 'report detail');
+      if (r.fingerprint.length !== FINGERPRINT_BYTES) fail('BAD_ARGUMENT', `a KG fingerprint is ${FINGERPRINT_BYTES} bytes`);
+    }
+  }
+  if (message.kind === 'status') for (const value of [message.status.meters, message.status.queued, message.status.epoch]) checkU32(value, 'status field');
+  if (message.kind === 'error' && (!Number.isInteger(message.code) || message.code < 0 || message.code > 0xffff)) fail('BAD_ARGUMENT', 'error code must fit 16 bits');
+}
+
 export function encodeLinkMessage(message: LinkMessage): Uint8Array {
+  checkFields(message);
   const text = message.kind === 'error' ? new TextEncoder().encode(message.message).slice(0, MAX_ERROR_TEXT) : undefined;
   const size = (() => {
     switch (message.kind) {

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { DcLink, type LinkState, type Transfer } from '../../main/link/client.js
 import { DcEndpoint, type EndpointState } from '../../main/link/endpoint.js';
 import { MAX_MESSAGE_BYTES } from '../../main/link/session.js';
 import { type Connector, serialConnector, serialError, tcpConnector } from '../../main/link/transport.js';
+import { startPtyPair, stopPtyPair, waitFor } from '../support/net.js';
 
 const TIMING: Partial<LinkTiming> = { handshakeTimeoutMs: 1_500, keepaliveMs: 150, deadPeerMs: 800 };
 const BACKOFF = { initialMs: 50, maxMs: 400, refusedMs: 60_000 };
@@ -26,15 +26,6 @@ function makeTransfers(count: number): Transfer[] {
     if (transfer % 3 === 1) return { kind: 'unicast', transfer, member: transfer * 7, payload: random(size(transfer)) };
     return { kind: 'broadcast', transfer, payload: random(size(transfer)) };
   });
-}
-
-/** Polls until `done` holds; the deadline keeps a broken link from hanging the suite. */
-async function waitFor(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -200,22 +191,6 @@ async function silenceableProxy(): Promise<{ port: number; target: number; silen
     silence: () => current && silenced.add(current),
   };
   return proxy;
-}
-
-/** A fresh socat PTY pair on fixed link paths; killed by its pid. */
-async function startPtyPair(dir: string): Promise<ChildProcess> {
-  const a = join(dir, 'ttyA');
-  const b = join(dir, 'ttyB');
-  const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-  await waitFor('socat links', () => existsSync(a) && existsSync(b), 5_000);
-  return socat;
-}
-
-async function stopPtyPair(socat: ChildProcess): Promise<void> {
-  if (socat.exitCode !== null || socat.signalCode !== null) return;
-  const exited = once(socat, 'exit');
-  process.kill(socat.pid!, 'SIGTERM');
-  await exited;
 }
 
 describe('DC link over a serial PTY pair', () => {
