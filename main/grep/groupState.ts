@@ -67,7 +67,8 @@ export class GroupState {
   /** in creation order: ids only grow and a Map iterates in insertion order */
   readonly subgroups = new Map<number, SubgroupState>();
   readonly members = new Map<number, MemberState>();
-  private nextSubgroupId = 1;
+  /** creation index of the next subgroup; ids are never reused, so deleted subgroups stay distinct (§6) */
+  nextSubgroupId = 1;
   suspicion: SuspicionEntry[] = [];
   /** all subgroup tokens of the group, refreshed under KG* */
   subgroupFamily = new RefreshFamily('grep subgroup');

@@ -10,3 +10,4 @@ export * from './tokens.js';
 export * from './wire.js';
 export * from './random.js';
 export * from './command.js';
+export * from './snapshot.js';

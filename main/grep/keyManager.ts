@@ -5,6 +5,7 @@ import * as maintenance from './maintenance.js';
 import type { MemberStatePayload } from './payloads.js';
 import type { Commissioning, Executed, Outgoing, Plan } from './plan.js';
 import * as recovery from './recovery.js';
+import { decodeGroupSnapshot, encodeGroupSnapshot } from './snapshot.js';
 import type { SuspicionEntry } from './removal.js';
 
 export { defaultSubgroupCap, type KeyManagerConfig } from './groupState.js';
@@ -23,11 +24,21 @@ export class KeyManager {
   readonly publicKey: Uint8Array;
   private readonly state: GroupState;
 
-  constructor(config: KeyManagerConfig, random: Random) {
-    this.state = new GroupState(config, random);
+  constructor(config: KeyManagerConfig, random: Random, restored?: GroupState) {
+    this.state = restored ?? new GroupState(config, random);
     this.groupId = this.state.groupId;
     this.subgroupCap = this.state.subgroupCap;
     this.publicKey = this.state.publicKey;
+  }
+
+  /** The whole state for the store (§11): sealed and committed with each operation. */
+  snapshot(): Uint8Array {
+    return encodeGroupSnapshot(this.state);
+  }
+
+  /** A KM from a snapshot; `config` supplies the signing key, which the snapshot does not carry. */
+  static restore(config: KeyManagerConfig, snapshot: Uint8Array, random: Random): KeyManager {
+    return new KeyManager(config, random, decodeGroupSnapshot(snapshot, config, random));
   }
 
   get epoch(): number {
