@@ -91,13 +91,16 @@ export class Member {
   }
 
   receive(bytes: Uint8Array): MemberOutcome {
-    let message: Message;
+    // Decoders throw GrepError on bad input; every state change comes after the last of them.
     try {
-      message = decodeMessage(bytes);
+      return this.process(decodeMessage(bytes));
     } catch (error) {
       if (error instanceof GrepError) return rejected(error.code, error.message);
       throw error;
     }
+  }
+
+  private process(message: Message): MemberOutcome {
     const { header } = message;
     if (header.groupId !== this.groupId) return rejected('WRONG_GROUP', `message for group ${header.groupId}`);
     if (header.type === 'J3' || header.type === 'RESYNC') return this.receiveState(message);
@@ -119,14 +122,7 @@ export class Member {
     if (target === undefined) return rejected('MALFORMED', `${header.type} has no item for meter ${this.id}`);
     const plaintext = openItem(this.crypto, message, target.item, target.key);
     if (!plaintext) return rejected('DECRYPT_FAILED', `${header.type} item does not open with this meter's key`);
-    let rekey: Rekey;
-    try {
-      rekey = this.parseRekey(message, plaintext);
-    } catch (error) {
-      if (error instanceof GrepError) return rejected(error.code, error.message);
-      throw error;
-    }
-    this.keys = this.applyRekey(this.keys, header.epoch, rekey);
+    this.keys = this.applyRekey(this.keys, header.epoch, this.parseRekey(message, plaintext));
     return { status: 'applied', epoch: header.epoch };
   }
 
@@ -138,13 +134,7 @@ export class Member {
     }
     const plaintext = openItem(this.crypto, message, message.items[0]!, this.nodeKey);
     if (!plaintext) return rejected('DECRYPT_FAILED', `${header.type} does not open with this meter's node key`);
-    let state: MemberStatePayload;
-    try {
-      state = decodeMemberState(plaintext);
-    } catch (error) {
-      if (error instanceof GrepError) return rejected(error.code, error.message);
-      throw error;
-    }
+    const state = decodeMemberState(plaintext);
     const toMap = (entries: MemberStatePayload['nodeBackward']) => new Map(entries.map((e) => [e.owner, e.value] as const));
     this.keys = {
       epoch: header.epoch,
