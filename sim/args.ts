@@ -13,7 +13,7 @@ const hostPort = z
   .refine(({ port }) => port <= 65_535, 'port must be at most 65535');
 
 const keyFile = (what: string) =>
-  z.string().transform((path, context) => {
+  z.string({ error: `the ${what} file is required` }).transform((path, context) => {
     try {
       const text = readFileSync(path, 'utf8').trim();
       return fromHex(text);
