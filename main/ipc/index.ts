@@ -1,10 +1,6 @@
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { type CallName, Channel, type GrepApi } from '../../preload/api.js';
-import { PROTOCOL_VERSION } from '../grep/wire.js';
-
-/** The main side of one call of preload/api.ts: same arguments, same promised result. */
-type Handler<C extends CallName> = (...args: Parameters<GrepApi[C]>) => ReturnType<GrepApi[C]>;
-type Handlers = { readonly [C in CallName]: Handler<C> };
+import { type CallName, Channel } from '../../preload/api.js';
+import { createHandlers, invoke } from '../api/handlers.js';
 
 export interface IpcOptions {
   /** Name and version reported by `appInfo` (the shell reads them from Electron's `app`). */
@@ -47,24 +43,16 @@ export function registerIpc(options: IpcOptions): IpcRegistration {
     );
   };
 
-  const handlers: Handlers = {
-    appInfo: async () => ({
-      name: options.app.name,
-      version: options.app.version,
-      protocolVersion: PROTOCOL_VERSION,
-    }),
-  };
-
-  const channels = Object.keys(handlers) as CallName[];
+  const handlers = createHandlers({ app: options.app });
+  const channels = Object.keys(Channel) as CallName[];
   for (const call of channels) {
     const channel = Channel[call];
-    const handler = handlers[call] as (...args: unknown[]) => Promise<unknown>;
     ipcMain.handle(channel, (event, ...args: unknown[]) => {
       if (!isAppFrame(event)) {
         console.warn(`[ipc] ${new IpcSenderRefused(channel).message} (${event.senderFrame?.url ?? 'no frame'})`);
         throw new IpcSenderRefused(channel);
       }
-      return handler(...args);
+      return invoke(handlers, call, args);
     });
   }
 

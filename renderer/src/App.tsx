@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { AppInfo } from '../../preload/api.js';
+import { connectBackEnd } from './backend.js';
+
+const api = connectBackEnd();
 
 type BackEnd =
   | { readonly state: 'absent' }
@@ -9,11 +12,10 @@ type BackEnd =
 
 export function App() {
   const [backEnd, setBackEnd] = useState<BackEnd>(() =>
-    window.grep === undefined ? { state: 'absent' } : { state: 'asking' },
+    api === undefined ? { state: 'absent' } : { state: 'asking' },
   );
 
   useEffect(() => {
-    const api = window.grep;
     if (api === undefined) return;
     let current = true;
     api.appInfo().then(
