@@ -1,6 +1,6 @@
 import { type Commissioning, equalBytes, type GrepCrypto, seededRandom, toHex } from '../main/grep/index.js';
 import { uniformStream } from './channel.js';
-import { type MeterProfile, type Scheme, SimMeter } from './meter.js';
+import { type FactoryFirmware, type MeterProfile, type Scheme, SimMeter } from './meter.js';
 
 /**
  * A fleet of simulated meters from a seed: the same seed gives the same serials, models and node keys,
@@ -16,6 +16,9 @@ export interface FleetOptions {
   /** from commissioning: every meter verifies the KM's broadcasts with it (§8) */
   readonly kmPublicKey: Uint8Array;
   readonly crypto: GrepCrypto;
+  /** every meter this model instead of a drawn one: a firmware campaign targets one model */
+  readonly model?: string;
+  readonly firmware?: FactoryFirmware;
 }
 
 export const METER_MODELS = ['GX-110 single-phase', 'GX-310 three-phase', 'GX-320 three-phase CT', 'GX-90 prepayment'] as const;
@@ -72,11 +75,13 @@ export class Fleet {
   constructor(options: FleetOptions) {
     const ids = typeof options.meters === 'number' ? Array.from({ length: options.meters }, (_, index) => index + 1) : options.meters;
     if (new Set(ids).size !== ids.length) throw new RangeError('meter ids must be distinct');
-    this.profiles = meterProfiles(options.seed, ids, options.crypto);
+    const drawn = meterProfiles(options.seed, ids, options.crypto);
+    const { model } = options;
+    this.profiles = model === undefined ? drawn : drawn.map((profile) => ({ ...profile, model }));
     this.byId = new Map(this.profiles.map((profile) => [profile.id, profile]));
     const crypto = sharedVerdicts(options.crypto);
     const group = { scheme: options.scheme ?? 'grep', groupId: options.groupId, kmPublicKey: options.kmPublicKey };
-    this.meters = new Map(this.profiles.map((profile) => [profile.id, new SimMeter(profile, group, crypto)]));
+    this.meters = new Map(this.profiles.map((profile) => [profile.id, new SimMeter(profile, group, crypto, options.firmware)]));
   }
 
   get size(): number {

@@ -3,6 +3,7 @@ import { BasicMember } from '../main/grep/baselines/basic.js';
 import { LkhMember } from '../main/grep/baselines/lkh.js';
 import { FINGERPRINT_BYTES, type GrepCrypto, kgFingerprint, Member, type MemberIdentity, type MemberOutcome } from '../main/grep/index.js';
 import type { MeterReport } from '../main/link/messages.js';
+import { FirmwareSlot, type RunningFirmware } from './firmwareSlot.js';
 
 /**
  * A simulated smart meter: a real protocol member (GREP, or a baseline for the benchmark), a
@@ -50,6 +51,14 @@ export interface MeterProfile {
 
 export type DisconnectorState = 'open' | 'closed';
 
+/** What a meter leaves the factory with: its firmware and the vendor keys it trusts for the next one. */
+export interface FactoryFirmware {
+  readonly running: RunningFirmware;
+  readonly vendorKeys: readonly Uint8Array[];
+}
+
+const FACTORY_FIRMWARE: FactoryFirmware = { running: { version: 'factory', sequence: 1 }, vendorKeys: [] };
+
 const NO_FINGERPRINT = new Uint8Array(FINGERPRINT_BYTES);
 
 export class SimMeter {
@@ -57,6 +66,8 @@ export class SimMeter {
   readonly serial: string;
   readonly model: string;
   readonly member: GroupMember;
+  /** campaign frames go here (the campaign runner hands them over), not to receive() */
+  readonly firmware: FirmwareSlot;
   private readonly groupId: number;
   private readonly kmPublicKey: Uint8Array;
   /** closed = supply connected, how meters leave the factory */
@@ -68,6 +79,7 @@ export class SimMeter {
     profile: MeterProfile,
     group: { readonly scheme: Scheme; readonly groupId: number; readonly kmPublicKey: Uint8Array },
     private readonly crypto: GrepCrypto,
+    factory: FactoryFirmware = FACTORY_FIRMWARE,
   ) {
     this.id = profile.id;
     this.serial = profile.serial;
@@ -75,6 +87,16 @@ export class SimMeter {
     this.groupId = group.groupId;
     this.kmPublicKey = group.kmPublicKey;
     this.member = groupMember(group.scheme, { id: profile.id, groupId: group.groupId, nodeKey: profile.nodeKey, kmPublicKey: group.kmPublicKey }, crypto);
+    const member = this.member;
+    const owner = {
+      id: profile.id,
+      groupId: group.groupId,
+      model: profile.model,
+      kmPublicKey: group.kmPublicKey,
+      vendorKeys: factory.vendorKeys,
+      groupKey: () => ({ epoch: member.epoch, kg: member.groupKey }),
+    };
+    this.firmware = new FirmwareSlot(owner, crypto, factory.running);
   }
 
   get disconnector(): DisconnectorState {

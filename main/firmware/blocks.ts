@@ -1,0 +1,195 @@
+import { ByteReader, ByteWriter } from '../grep/bytes.js';
+import { checkKey, type GrepCrypto, KEY_BYTES, NONCE_BYTES, SIGNATURE_BYTES, TAG_BYTES } from '../grep/crypto.js';
+import { fail } from '../grep/errors.js';
+import { checkU32, HEADER_BYTES, PROTOCOL_VERSION, readHeader } from '../grep/wire.js';
+import { decodeManifest, type FirmwarePackage, type Manifest } from './package.js';
+
+/**
+ * Campaign frames on the medium (GREP.md §10 "Firmware"). Every frame starts with the §8 header: type
+ * FIRMWARE_TYPE_CODE, flags = frame kind, subject = campaign id.
+ *
+ * KEY      header(epoch = KG's) ‖ AEAD_KG(K_fw ‖ block size ‖ total blocks ‖ manifest ‖ vendor signature)
+ *          ‖ KM signature. Nonce 0x41 ‖ epoch ‖ campaign id ‖ 0: 0x41 is outside wire.ts's 1..14 and
+ *          command.ts's 0x40, so under one KG it never meets a rekey or a command nonce; one campaign id
+ *          per epoch gets one KEY plaintext, and a resend is byte-identical. Signed because every
+ *          member holds KG and could otherwise hand the group a content key of its own.
+ * BLOCK    header(epoch 0) ‖ index (4) ‖ total (4) ‖ AEAD_Kfw(block bytes), AAD = all before it.
+ *          Nonce 0x42 ‖ index ‖ 0. K_fw is fresh per campaign, so the block index alone keeps nonces
+ *          unique: two campaigns never share a nonce space because they never share a key.
+ *          Not signed (64 bytes on every 256 would cost a quarter of the airtime): an insider holds
+ *          K_fw and could forge a block that opens, but the image is then checked against the
+ *          vendor-signed digest, so a forgery can make a meter fail a campaign, never install a foreign image.
+ * QUERY    header(epoch = round) ‖ AEAD_Kfw(empty), nonce 0x43 ‖ round: "report your missing blocks".
+ *          Sealed so only holders of K_fw can make meters spend uplink.
+ * ACTIVATE header ‖ KM signature: switching slots is the KM's decision alone.
+ */
+
+export const FIRMWARE_TYPE_CODE = 0x41;
+export const DEFAULT_BLOCK_SIZE = 256;
+const BLOCK_NONCE_CODE = 0x42;
+const QUERY_NONCE_CODE = 0x43;
+
+export const FrameKind = { KEY: 1, BLOCK: 2, QUERY: 3, ACTIVATE: 4 } as const;
+type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
+
+/** Everything a meter needs to receive and check the image: what the KEY frame carries. */
+export interface CampaignKey {
+  readonly kfw: Uint8Array;
+  readonly blockSize: number;
+  readonly totalBlocks: number;
+  readonly manifest: Manifest;
+  readonly manifestBytes: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export type FirmwareFrame =
+  | { readonly kind: 'key'; readonly campaign: number; readonly epoch: number; readonly aad: Uint8Array; readonly sealed: Uint8Array; readonly signed: Uint8Array; readonly kmSignature: Uint8Array }
+  | { readonly kind: 'block'; readonly campaign: number; readonly index: number; readonly total: number; readonly aad: Uint8Array; readonly sealed: Uint8Array }
+  | { readonly kind: 'query'; readonly campaign: number; readonly round: number; readonly aad: Uint8Array; readonly sealed: Uint8Array }
+  | { readonly kind: 'activate'; readonly campaign: number; readonly signed: Uint8Array; readonly kmSignature: Uint8Array };
+
+export function blockCount(imageBytes: number, blockSize: number): number {
+  return Math.ceil(imageBytes / blockSize);
+}
+
+export function isFirmwareFrame(bytes: Uint8Array): boolean {
+  return bytes.length > 1 && bytes[1] === FIRMWARE_TYPE_CODE;
+}
+
+function header(kind: FrameKindCode, groupId: number, epoch: number, campaign: number): ByteWriter {
+  return new ByteWriter(HEADER_BYTES).u8(PROTOCOL_VERSION).u8(FIRMWARE_TYPE_CODE).u16(kind).u32(groupId).u32(epoch).u32(campaign);
+}
+
+function nonce(code: number, first: number, second = 0): Uint8Array {
+  return new ByteWriter(NONCE_BYTES).u8(code).u32(first).u32(second).u8(0).u16(0).done();
+}
+
+function signedFrame(crypto: GrepCrypto, signingKey: Uint8Array, body: Uint8Array): Uint8Array {
+  return new ByteWriter(body.length + SIGNATURE_BYTES).raw(body).raw(crypto.sign(signingKey, body)).done();
+}
+
+export interface SealerOptions {
+  readonly crypto: GrepCrypto;
+  readonly groupId: number;
+  readonly campaign: number;
+  /** the campaign's content key: fresh random per campaign */
+  readonly kfw: Uint8Array;
+  readonly pkg: FirmwarePackage;
+  readonly blockSize: number;
+  readonly kmSigningKey: Uint8Array;
+}
+
+/** The KM's side: every frame of one campaign, deterministic, so a resend is byte-identical. */
+export class CampaignSealer {
+  readonly totalBlocks: number;
+  constructor(private readonly options: SealerOptions) {
+    checkU32(options.groupId, 'group id');
+    checkU32(options.campaign, 'campaign id');
+    checkKey(options.kfw, 'K_fw');
+    if (!Number.isInteger(options.blockSize) || options.blockSize < 16 || options.blockSize > 0xffff) fail('BAD_ARGUMENT', 'block size must be 16..65535');
+    this.totalBlocks = blockCount(options.pkg.image.length, options.blockSize);
+  }
+
+  key(epoch: number, kg: Uint8Array): Uint8Array {
+    const { crypto, pkg, campaign } = this.options;
+    checkKey(kg, 'KG');
+    const plaintext = new ByteWriter(KEY_BYTES + 2 + 4 + 2 + pkg.manifestBytes.length + SIGNATURE_BYTES)
+      .raw(this.options.kfw)
+      .u16(this.options.blockSize)
+      .u32(this.totalBlocks)
+      .u16(pkg.manifestBytes.length)
+      .raw(pkg.manifestBytes)
+      .raw(pkg.signature)
+      .done();
+    const aad = header(FrameKind.KEY, this.options.groupId, epoch, campaign).done();
+    const sealed = crypto.seal(kg, nonce(FIRMWARE_TYPE_CODE, epoch, campaign), plaintext, aad);
+    return signedFrame(crypto, this.options.kmSigningKey, new ByteWriter(aad.length + sealed.length).raw(aad).raw(sealed).done());
+  }
+
+  block(index: number): Uint8Array {
+    if (!Number.isInteger(index) || index < 0 || index >= this.totalBlocks) fail('BAD_ARGUMENT', `block ${index} is not in 0..${this.totalBlocks - 1}`);
+    const { blockSize, pkg } = this.options;
+    const aad = new ByteWriter(HEADER_BYTES + 8).raw(header(FrameKind.BLOCK, this.options.groupId, 0, this.options.campaign).done()).u32(index).u32(this.totalBlocks).done();
+    const sealed = this.options.crypto.seal(this.options.kfw, nonce(BLOCK_NONCE_CODE, index), pkg.image.subarray(index * blockSize, (index + 1) * blockSize), aad);
+    return new ByteWriter(aad.length + sealed.length).raw(aad).raw(sealed).done();
+  }
+
+  query(round: number): Uint8Array {
+    const aad = header(FrameKind.QUERY, this.options.groupId, round, this.options.campaign).done();
+    const sealed = this.options.crypto.seal(this.options.kfw, nonce(QUERY_NONCE_CODE, round), new Uint8Array(0), aad);
+    return new ByteWriter(aad.length + sealed.length).raw(aad).raw(sealed).done();
+  }
+
+  activate(): Uint8Array {
+    return signedFrame(this.options.crypto, this.options.kmSigningKey, header(FrameKind.ACTIVATE, this.options.groupId, 0, this.options.campaign).done());
+  }
+}
+
+/** Structural decode: lengths and kinds checked, nothing verified or opened. */
+export function decodeFirmwareFrame(bytes: Uint8Array, groupId: number): FirmwareFrame {
+  const { reader, header: head } = readHeader(bytes, 'firmware frame');
+  if (head.typeCode !== FIRMWARE_TYPE_CODE) fail('UNKNOWN_TYPE', `type ${head.typeCode} is not a firmware frame`);
+  if (head.groupId !== groupId) fail('WRONG_GROUP', `firmware frame for group ${head.groupId}`);
+  const campaign = head.subject;
+  const rest = (what: string, least: number) => {
+    if (reader.remaining < least) fail('TRUNCATED', `${what} is too short`);
+    return reader.raw(reader.remaining, what);
+  };
+  switch (head.flags) {
+    case FrameKind.KEY: {
+      const aad = reader.since(0).slice();
+      const sealed = rest('key frame', TAG_BYTES + SIGNATURE_BYTES);
+      const body = sealed.subarray(0, sealed.length - SIGNATURE_BYTES);
+      return { kind: 'key', campaign, epoch: head.epoch, aad, sealed: body, signed: bytes.slice(0, bytes.length - SIGNATURE_BYTES), kmSignature: sealed.subarray(body.length) };
+    }
+    case FrameKind.BLOCK: {
+      const index = reader.u32('block index');
+      const total = reader.u32('total blocks');
+      if (index >= total) fail('MALFORMED', `block ${index} of ${total}`);
+      const aad = reader.since(0).slice();
+      return { kind: 'block', campaign, index, total, aad, sealed: rest('block', TAG_BYTES) };
+    }
+    case FrameKind.QUERY: {
+      const aad = reader.since(0).slice();
+      return { kind: 'query', campaign, round: head.epoch, aad, sealed: rest('query', TAG_BYTES) };
+    }
+    case FrameKind.ACTIVATE: {
+      const signed = reader.since(0).slice();
+      const kmSignature = reader.raw(SIGNATURE_BYTES, 'signature');
+      reader.end('activate frame');
+      return { kind: 'activate', campaign, signed, kmSignature };
+    }
+    default:
+      fail('MALFORMED', `unknown firmware frame kind ${head.flags}`);
+  }
+}
+
+/** Throws BAD_SIGNATURE (not the KM), DECRYPT_FAILED (not this KG), MALFORMED. */
+export function openKeyFrame(crypto: GrepCrypto, frame: Extract<FirmwareFrame, { kind: 'key' }>, keys: { readonly kmPublicKey: Uint8Array; readonly kg: Uint8Array }): CampaignKey {
+  if (!crypto.verify(keys.kmPublicKey, frame.signed, frame.kmSignature)) fail('BAD_SIGNATURE', 'key frame is not signed by the Key Manager');
+  const plaintext = crypto.open(keys.kg, nonce(FIRMWARE_TYPE_CODE, frame.epoch, frame.campaign), frame.sealed, frame.aad);
+  if (!plaintext) fail('DECRYPT_FAILED', 'key frame does not open under this group key');
+  const reader = new ByteReader(plaintext);
+  const kfw = reader.raw(KEY_BYTES, 'K_fw');
+  const blockSize = reader.u16('block size');
+  const totalBlocks = reader.u32('total blocks');
+  const manifestBytes = reader.raw(reader.u16('manifest length'), 'manifest');
+  const signature = reader.raw(SIGNATURE_BYTES, 'vendor signature');
+  reader.end('key frame');
+  const manifest = decodeManifest(manifestBytes);
+  if (blockSize === 0 || totalBlocks !== blockCount(manifest.size, blockSize)) fail('MALFORMED', 'block layout does not match the manifest size');
+  return { kfw, blockSize, totalBlocks, manifest, manifestBytes, signature };
+}
+
+/** The block's bytes, or undefined when it does not open under K_fw (tampered, or another campaign's). */
+export function openBlock(crypto: GrepCrypto, frame: Extract<FirmwareFrame, { kind: 'block' }>, kfw: Uint8Array): Uint8Array | undefined {
+  return crypto.open(kfw, nonce(BLOCK_NONCE_CODE, frame.index), frame.sealed, frame.aad);
+}
+
+export function queryIsGenuine(crypto: GrepCrypto, frame: Extract<FirmwareFrame, { kind: 'query' }>, kfw: Uint8Array): boolean {
+  return crypto.open(kfw, nonce(QUERY_NONCE_CODE, frame.round), frame.sealed, frame.aad) !== undefined;
+}
+
+export function activateIsGenuine(crypto: GrepCrypto, frame: Extract<FirmwareFrame, { kind: 'activate' }>, kmPublicKey: Uint8Array): boolean {
+  return crypto.verify(kmPublicKey, frame.signed, frame.kmSignature);
+}

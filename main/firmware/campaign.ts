@@ -1,0 +1,232 @@
+import { fromHex, toHex } from '../grep/bytes.js';
+import { missingIndices } from './bitmap.js';
+import { firmwareFail } from './errors.js';
+
+/**
+ * The campaign engine (GREP.md §10): a pure state machine over plain data, so the operations service
+ * can store a campaign as JSON and resume it after a restart. It says what to send (CampaignSend:
+ * indices and addressees, never bytes: blocks.ts seals them) and learns from meter reports; when to
+ * start the next round (a timeout, or every queried meter has answered) is the driver's choice.
+ *
+ * Round 1 multicasts the key and every block once, then queries. Each later round re-sends only what
+ * meters reported missing: a block several meters miss goes once by multicast, a block one meter misses
+ * goes by unicast (one frame costs the same airtime whoever hears it), then queries again.
+ *
+ * Removal: a meter removed from the group mid-campaign is marked failed and is addressed by nothing
+ * afterwards. The guarantee is that and no more: K_fw was wrapped under the KG it held, so blocks it
+ * overhears on the shared medium still open for it; a campaign started after its removal wraps a new
+ * K_fw under a KG it never holds, and is unreadable to it.
+ */
+
+export type MeterState = 'pending' | 'receiving' | 'verified' | 'activated' | 'failed';
+
+export interface MeterProgress {
+  readonly state: MeterState;
+  /** blocks held, of the campaign's totalBlocks */
+  readonly received: number;
+  /** hex missing-block bitmap from the meter's last 'receiving' report */
+  readonly missing: string | undefined;
+  readonly reason: string | undefined;
+  /** the running version the meter reported after activation */
+  readonly version: string | undefined;
+  /** answered since the last round was sent */
+  readonly answered: boolean;
+  /** consecutive rounds without an answer */
+  readonly silentRounds: number;
+}
+
+export type CampaignStatus = 'created' | 'distributing' | 'paused' | 'distributed' | 'activating' | 'completed' | 'cancelled';
+
+export interface CampaignState {
+  readonly id: number;
+  readonly totalBlocks: number;
+  readonly status: CampaignStatus;
+  /** what resume() returns to */
+  readonly pausedFrom: 'distributing' | 'activating' | undefined;
+  readonly round: number;
+  /** when the last round was sent, on the driver's clock: a restarted service knows how long it has waited */
+  readonly roundSentAt: number;
+  /** rounds a meter may stay silent before it is failed */
+  readonly maxSilentRounds: number;
+  /** by meter id (string keys: the state is JSON) */
+  readonly meters: Readonly<Record<string, MeterProgress>>;
+}
+
+export type Target = 'all' | number;
+
+export type CampaignSend =
+  | { readonly kind: 'key'; readonly to: Target }
+  | { readonly kind: 'block'; readonly index: number; readonly to: Target }
+  | { readonly kind: 'query'; readonly round: number; readonly to: Target }
+  | { readonly kind: 'activate'; readonly to: Target };
+
+/** What a meter answers to a query or an activate frame. */
+export type FirmwareReport = { readonly meter: number; readonly campaign: number } & (
+  | { readonly status: 'no-key' }
+  | { readonly status: 'receiving'; readonly missing: Uint8Array }
+  | { readonly status: 'verified' }
+  | { readonly status: 'failed'; readonly reason: string }
+  | { readonly status: 'activated'; readonly version: string }
+);
+
+export interface Step {
+  readonly state: CampaignState;
+  readonly sends: readonly CampaignSend[];
+}
+
+const fresh: MeterProgress = { state: 'pending', received: 0, missing: undefined, reason: undefined, version: undefined, answered: false, silentRounds: 0 };
+
+export function createCampaign(options: { readonly id: number; readonly totalBlocks: number; readonly meters: readonly number[]; readonly maxSilentRounds?: number }): CampaignState {
+  if (options.meters.length === 0) firmwareFail('BAD_ARGUMENT', 'a campaign needs at least one meter');
+  if (!(options.totalBlocks >= 1)) firmwareFail('BAD_ARGUMENT', 'a campaign needs at least one block');
+  return {
+    id: options.id,
+    totalBlocks: options.totalBlocks,
+    status: 'created',
+    pausedFrom: undefined,
+    round: 0,
+    roundSentAt: 0,
+    maxSilentRounds: options.maxSilentRounds ?? 6,
+    meters: Object.fromEntries(options.meters.map((id) => [String(id), fresh])),
+  };
+}
+
+/** Meters the current phase still waits for. */
+function outstanding(state: CampaignState): number[] {
+  const waiting: MeterState[] = state.status === 'activating' ? ['verified'] : ['pending', 'receiving'];
+  return Object.entries(state.meters)
+    .filter(([, progress]) => waiting.includes(progress.state))
+    .map(([id]) => Number(id));
+}
+
+/** Every meter the current round asked has answered: the driver need not wait out its timeout. */
+export function roundAnswered(state: CampaignState): boolean {
+  return outstanding(state).every((id) => state.meters[id]!.answered);
+}
+
+/** One frame to everyone who needs it: multicast when two or more do, else unicast. */
+function addressed(needers: readonly number[], send: (to: Target) => CampaignSend): CampaignSend[] {
+  if (needers.length >= 2) return [send('all')];
+  return needers.map((id) => send(id));
+}
+
+function update(state: CampaignState, id: number, change: Partial<MeterProgress>): CampaignState {
+  return { ...state, meters: { ...state.meters, [id]: { ...state.meters[id]!, ...change } } };
+}
+
+/** Fails meters silent for too long; marks the rest as not yet answered for the round about to go out. */
+function closeRound(state: CampaignState): CampaignState {
+  const meters: Record<string, MeterProgress> = { ...state.meters };
+  for (const id of outstanding(state)) {
+    const progress = meters[id]!;
+    const silentRounds = progress.answered ? 0 : progress.silentRounds + 1;
+    meters[id] =
+      silentRounds > state.maxSilentRounds
+        ? { ...progress, state: 'failed', reason: `no answer for ${silentRounds} rounds` }
+        : { ...progress, answered: false, silentRounds };
+  }
+  return { ...state, meters };
+}
+
+/** The next round's frames; nothing while created-but-not-started, paused, finished or cancelled. */
+export function nextRound(state: CampaignState, now: number): Step {
+  if (state.status === 'created') {
+    const all = Array.from({ length: state.totalBlocks }, (_, index): CampaignSend => ({ kind: 'block', index, to: 'all' }));
+    const next = { ...state, status: 'distributing' as const, round: 1, roundSentAt: now };
+    return { state: next, sends: [{ kind: 'key', to: 'all' }, ...all, { kind: 'query', round: 1, to: 'all' }] };
+  }
+  if (state.status !== 'distributing' && state.status !== 'activating') return { state, sends: [] };
+  const closed = closeRound(state);
+  const waiting = outstanding(closed);
+  if (waiting.length === 0) return { state: { ...closed, status: closed.status === 'activating' ? 'completed' : 'distributed' }, sends: [] };
+  const round = closed.round + 1;
+  const next = { ...closed, round, roundSentAt: now };
+  if (closed.status === 'activating') return { state: next, sends: addressed(waiting, (to) => ({ kind: 'activate', to })) };
+
+  // a meter that did not answer tells nothing: it is only asked again
+  const needKey = waiting.filter((id) => closed.meters[id]!.state === 'pending' && closed.meters[id]!.silentRounds === 0);
+  const needers = new Map<number, number[]>();
+  const needs = (index: number, id: number) => {
+    const list = needers.get(index);
+    if (list) list.push(id);
+    else needers.set(index, [id]);
+  };
+  for (const id of needKey) for (let index = 0; index < closed.totalBlocks; index++) needs(index, id);
+  for (const id of waiting) {
+    const { missing, silentRounds, state: meterState } = closed.meters[id]!;
+    if (meterState === 'receiving' && missing !== undefined && silentRounds === 0) {
+      for (const index of missingIndices(fromHex(missing), closed.totalBlocks)) needs(index, id);
+    }
+  }
+  const blocks = [...needers.entries()].sort(([a], [b]) => a - b).flatMap(([index, ids]) => addressed(ids, (to) => ({ kind: 'block', index, to })));
+  const sends = [...addressed(needKey, (to) => ({ kind: 'key', to })), ...blocks, ...addressed(waiting, (to) => ({ kind: 'query', round, to }))];
+  return { state: next, sends };
+}
+
+/** A meter's answer. Reports of other campaigns, of meters not (or no longer) targeted, or after cancel change nothing. */
+export function applyReport(state: CampaignState, report: FirmwareReport): CampaignState {
+  const progress = state.meters[report.meter];
+  if (report.campaign !== state.id || !progress || state.status === 'cancelled' || progress.state === 'failed') return state;
+  const heard = { answered: true, silentRounds: 0 };
+  switch (report.status) {
+    case 'no-key':
+      return progress.state === 'pending' ? update(state, report.meter, heard) : state;
+    case 'receiving': {
+      if (progress.state !== 'pending' && progress.state !== 'receiving') return state;
+      const missing = missingIndices(report.missing, state.totalBlocks).length;
+      return update(state, report.meter, { ...heard, state: 'receiving', missing: toHex(report.missing), received: state.totalBlocks - missing });
+    }
+    case 'verified':
+      if (progress.state === 'activated') return state;
+      return update(state, report.meter, { ...heard, state: 'verified', missing: undefined, received: state.totalBlocks });
+    case 'failed':
+      return update(state, report.meter, { ...heard, state: 'failed', reason: report.reason, missing: undefined });
+    case 'activated':
+      return update(state, report.meter, { ...heard, state: 'activated', version: report.version, received: state.totalBlocks });
+  }
+}
+
+export function pauseCampaign(state: CampaignState): CampaignState {
+  if (state.status !== 'distributing' && state.status !== 'activating') firmwareFail('CAMPAIGN_STATE', `a ${state.status} campaign cannot be paused`);
+  return { ...state, status: 'paused', pausedFrom: state.status };
+}
+
+/**
+ * Picks up where it was: what meters last reported missing is still known, so the next round re-sends
+ * it; time spent paused does not count as silence.
+ */
+export function resumeCampaign(state: CampaignState): CampaignState {
+  if (state.status !== 'paused' || !state.pausedFrom) firmwareFail('CAMPAIGN_STATE', `a ${state.status} campaign cannot be resumed`);
+  const meters = Object.fromEntries(Object.entries(state.meters).map(([id, progress]) => [id, { ...progress, silentRounds: 0, answered: progress.answered || progress.missing !== undefined }]));
+  return { ...state, status: state.pausedFrom, pausedFrom: undefined, meters };
+}
+
+/** Nothing more is sent; meters keep the partial image in their inactive slot, which is never activated. */
+export function cancelCampaign(state: CampaignState): CampaignState {
+  if (state.status === 'completed' || state.status === 'cancelled') firmwareFail('CAMPAIGN_STATE', `a ${state.status} campaign cannot be cancelled`);
+  return { ...state, status: 'cancelled', pausedFrom: undefined };
+}
+
+/** Activation on command, once distribution has settled: every verified meter switches slots. */
+export function activateCampaign(state: CampaignState, now: number): Step {
+  if (state.status !== 'distributed') firmwareFail('CAMPAIGN_STATE', `a ${state.status} campaign cannot be activated: distribution has not settled`);
+  const verified = Object.entries(state.meters).filter(([, progress]) => progress.state === 'verified').map(([id]) => Number(id));
+  if (verified.length === 0) firmwareFail('CAMPAIGN_STATE', 'no meter has verified the image');
+  let next: CampaignState = { ...state, status: 'activating', round: state.round + 1, roundSentAt: now };
+  for (const id of verified) next = update(next, id, { answered: false, silentRounds: 0 });
+  return { state: next, sends: addressed(verified, (to) => ({ kind: 'activate', to })) };
+}
+
+/** A meter removed from the group: failed, and from now on addressed by nothing (see the module comment). */
+export function removeMeter(state: CampaignState, meter: number): CampaignState {
+  const progress = state.meters[meter];
+  if (!progress || progress.state === 'failed' || progress.state === 'activated') return state;
+  return update(state, meter, { state: 'failed', reason: 'removed from the group', missing: undefined });
+}
+
+/** Per-state counts, for the UI's campaign line. */
+export function campaignCounts(state: CampaignState): Record<MeterState, number> {
+  const counts: Record<MeterState, number> = { pending: 0, receiving: 0, verified: 0, activated: 0, failed: 0 };
+  for (const progress of Object.values(state.meters)) counts[progress.state]++;
+  return counts;
+}

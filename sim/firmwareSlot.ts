@@ -1,0 +1,170 @@
+import type { GrepCrypto } from '../main/grep/index.js';
+import { GrepError } from '../main/grep/errors.js';
+import { missingBitmap } from '../main/firmware/bitmap.js';
+import {
+  activateIsGenuine,
+  type CampaignKey,
+  decodeFirmwareFrame,
+  type FirmwareFrame,
+  openBlock,
+  openKeyFrame,
+  queryIsGenuine,
+} from '../main/firmware/blocks.js';
+import type { FirmwareReport } from '../main/firmware/campaign.js';
+import { checkPackage } from '../main/firmware/verify.js';
+
+/**
+ * A simulated meter's firmware store: the running image and an inactive slot a campaign fills (A/B
+ * slots, so a half-received or refused image never replaces the one that runs). The meter checks the
+ * assembled image as staging did (signature against its factory vendor keys, size, digest, model,
+ * sequence above what it runs) and switches slots only on the KM's signed activate frame.
+ */
+
+export interface RunningFirmware {
+  readonly version: string;
+  readonly sequence: number;
+}
+
+export interface SlotOwner {
+  readonly id: number;
+  readonly groupId: number;
+  readonly model: string;
+  readonly kmPublicKey: Uint8Array;
+  /** vendor/operator public keys installed at the factory */
+  readonly vendorKeys: readonly Uint8Array[];
+  /** the meter's current group key, from its GREP member */
+  groupKey(): { readonly epoch: number; readonly kg: Uint8Array | undefined };
+}
+
+interface Inactive {
+  readonly campaign: number;
+  readonly key: CampaignKey;
+  readonly image: Uint8Array;
+  readonly held: Uint8Array;
+  count: number;
+  state: 'receiving' | 'verified' | 'failed' | 'activated';
+  reason: string;
+}
+
+export class FirmwareSlot {
+  private runningFirmware: RunningFirmware;
+  /** the image activated last; undefined while the factory image runs */
+  private activeImage: Uint8Array | undefined;
+  private inactive: Inactive | undefined;
+  /** blocks that did not open under K_fw: tampered or forged on the way */
+  rejectedBlocks = 0;
+
+  constructor(
+    private readonly owner: SlotOwner,
+    private readonly crypto: GrepCrypto,
+    running: RunningFirmware,
+  ) {
+    this.runningFirmware = running;
+  }
+
+  get running(): RunningFirmware {
+    return this.runningFirmware;
+  }
+
+  get runningImage(): Uint8Array | undefined {
+    return this.activeImage;
+  }
+
+  /** The campaign the inactive slot holds, if any, and its image once every block is in. */
+  get slot(): { readonly campaign: number; readonly state: Inactive['state']; readonly received: number; readonly image: Uint8Array | undefined } | undefined {
+    const slot = this.inactive;
+    return slot && { campaign: slot.campaign, state: slot.state, received: slot.count, image: slot.count === slot.key.totalBlocks ? slot.image : undefined };
+  }
+
+  /** One campaign frame off the medium; the report to send back, if the frame asks for one. Never throws on bad input. */
+  receive(bytes: Uint8Array): FirmwareReport | undefined {
+    let frame: FirmwareFrame;
+    try {
+      frame = decodeFirmwareFrame(bytes, this.owner.groupId);
+      switch (frame.kind) {
+        case 'key':
+          this.takeKey(frame);
+          return undefined;
+        case 'block':
+          this.takeBlock(frame);
+          return undefined;
+        case 'query':
+          return this.answer(frame);
+        case 'activate':
+          return this.activate(frame);
+      }
+    } catch (error) {
+      if (error instanceof GrepError) return undefined;
+      throw error;
+    }
+  }
+
+  private takeKey(frame: Extract<FirmwareFrame, { kind: 'key' }>): void {
+    if (this.inactive?.campaign === frame.campaign) return;
+    const { epoch, kg } = this.owner.groupKey();
+    // a key wrapped under any other KG is not for this meter (evicted, or not yet joined)
+    if (!kg || frame.epoch !== epoch) return;
+    const key = openKeyFrame(this.crypto, frame, { kmPublicKey: this.owner.kmPublicKey, kg });
+    this.inactive = { campaign: frame.campaign, key, image: new Uint8Array(key.manifest.size), held: new Uint8Array(key.totalBlocks), count: 0, state: 'receiving', reason: '' };
+  }
+
+  private takeBlock(frame: Extract<FirmwareFrame, { kind: 'block' }>): void {
+    const slot = this.inactive;
+    if (slot?.campaign !== frame.campaign || slot.state !== 'receiving' || frame.total !== slot.key.totalBlocks || slot.held[frame.index]) return;
+    const block = openBlock(this.crypto, frame, slot.key.kfw);
+    const expected = Math.min(slot.key.blockSize, slot.key.manifest.size - frame.index * slot.key.blockSize);
+    if (!block || block.length !== expected) {
+      // left missing, so the next bitmap asks for it again
+      this.rejectedBlocks++;
+      return;
+    }
+    slot.image.set(block, frame.index * slot.key.blockSize);
+    slot.held[frame.index] = 1;
+    slot.count++;
+    if (slot.count === slot.key.totalBlocks) this.verify(slot);
+  }
+
+  private verify(slot: Inactive): void {
+    const { manifest, manifestBytes, signature } = slot.key;
+    const checks = checkPackage(this.crypto, { manifest, manifestBytes, signature, image: slot.image }, {
+      trustedKeys: this.owner.vendorKeys,
+      model: this.owner.model,
+      runningSequence: this.runningFirmware.sequence,
+    });
+    const failed = checks.find((check) => check.status === 'failed');
+    slot.state = failed ? 'failed' : 'verified';
+    slot.reason = failed ? `${failed.check} check failed: ${failed.detail}` : '';
+  }
+
+  private answer(frame: Extract<FirmwareFrame, { kind: 'query' }>): FirmwareReport | undefined {
+    const base = { meter: this.owner.id, campaign: frame.campaign };
+    const slot = this.inactive;
+    // without K_fw the query cannot be authenticated; "I have no key" gives nothing away
+    if (slot?.campaign !== frame.campaign) return { ...base, status: 'no-key' };
+    if (!queryIsGenuine(this.crypto, frame, slot.key.kfw)) return undefined;
+    switch (slot.state) {
+      case 'receiving':
+        return { ...base, status: 'receiving', missing: missingBitmap(slot.key.totalBlocks, (index) => slot.held[index] === 1) };
+      case 'verified':
+        return { ...base, status: 'verified' };
+      case 'failed':
+        return { ...base, status: 'failed', reason: slot.reason };
+      case 'activated':
+        return { ...base, status: 'activated', version: this.runningFirmware.version };
+    }
+  }
+
+  private activate(frame: Extract<FirmwareFrame, { kind: 'activate' }>): FirmwareReport | undefined {
+    const slot = this.inactive;
+    if (slot?.campaign !== frame.campaign || !activateIsGenuine(this.crypto, frame, this.owner.kmPublicKey)) return undefined;
+    if (slot.state === 'verified') {
+      // what runs is exactly what verify() checked: takeBlock never writes a slot past 'receiving', and
+      // the next campaign gets a buffer of its own, so the running image is never overwritten
+      slot.state = 'activated';
+      this.activeImage = slot.image;
+      this.runningFirmware = { version: slot.key.manifest.version, sequence: slot.key.manifest.sequence };
+    }
+    if (slot.state !== 'activated') return undefined;
+    return { meter: this.owner.id, campaign: frame.campaign, status: 'activated', version: this.runningFirmware.version };
+  }
+}
