@@ -1,0 +1,22 @@
+/** Refusals of the operations service: a stable code for scripts and the UI, and a message for the operator. */
+export type ServiceErrorCode =
+  | 'BAD_INPUT'
+  | 'UNKNOWN_METER'
+  | 'DUPLICATE_METER'
+  | 'WOULD_EMPTY_GROUP'
+  | 'EMPTY_SET'
+  | 'UNKNOWN_PLAN'
+  | 'PLAN_CONSUMED'
+  | 'STALE_PLAN'
+  | 'REJECTED_ROWS'
+  | 'BUSY';
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  constructor(
+    readonly code: ServiceErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

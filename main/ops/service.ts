@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { nodeCrypto, nodeRandom } from '../crypto/node.js';
+import { defaultSubgroupCap, encodeCommand, type Executed, type GrepCrypto, KEY_BYTES, KeyManager, type KeyManagerConfig, type Plan, type Random, toHex } from '../grep/index.js';
+import type { DcLink, DcReport } from '../link/client.js';
+import type { GroupRecord, KmStore, MemberRecord, OutboxEntry, SyncRecord } from '../store/index.js';
+import { CommandConfirmations, CommandRequest, type CommandResult, planCommand } from './commands.js';
+import { Convergence, type ConvergenceResult, grepSource } from './convergence.js';
+import { DurableLink } from './durableLink.js';
+import { ServiceError } from './errors.js';
+import { type OperationInput, type OperatorPlan, planOperation, type StoredPlan } from './operations.js';
+import { CommissionInput, countByKind, MeterIds, parseCommissioningCsv, PlanId, validate } from './planning.js';
+import { SyncTable } from './syncTable.js';
+
+export type { CommandRequest, CommandResult } from './commands.js';
+export type { OperatorPlan } from './operations.js';
+
+/** The plans that rekey or resync, run through the convergence driver. */
+type RekeyPlan = Exclude<StoredPlan, { operation: 'command' }>;
+
+/*
+ * The Key Manager service: plan -> confirm -> execute -> record (ARCHITECTURE.md) over the store, the
+ * GREP core and the DC link. An execution commits the new sealed KM state, the member rows, the history
+ * and audit rows and every transfer it will send in one transaction before the first byte leaves
+ * (GREP.md §11); the transfers then go out from the outbox, and whatever the DC had not accepted when
+ * the process stopped is sent again on the next open. Members ignore an epoch they already hold.
+ */
+
+export interface ServiceOptions {
+  readonly store: KmStore;
+  readonly group: string;
+  /** who is operating, for the history and the audit log */
+  readonly actor: string;
+  readonly link: DcLink;
+  readonly crypto?: GrepCrypto;
+  readonly random?: Random;
+  /** seconds to wait for acks once a round is on the medium (Convergence) */
+  readonly ackTimeout?: number;
+  readonly maxRounds?: number;
+  /** called between the commit and the first send; the crash-safety tests stop the service here */
+  readonly afterCommit?: () => void;
+}
+
+export interface ExecutionResult extends ConvergenceResult {
+  readonly planId: string;
+  readonly epochFrom: number;
+}
+
+export interface MeterStatus extends MemberRecord {
+  readonly sync: SyncRecord | undefined;
+}
+
+const GroupInput = z.object({ id: z.number().int().min(0).max(0xffffffff), name: z.string().trim().min(1).max(64), plannedSize: z.number().int().min(1).max(10_000_000) }).strict();
+
+export class KeyManagerService {
+  private km: KeyManager;
+  private convergence: Convergence;
+  private readonly durable: DurableLink;
+  private readonly sync: SyncTable;
+  private readonly commands = new CommandConfirmations();
+  private readonly crypto: GrepCrypto;
+  private readonly random: Random;
+  private readonly config: KeyManagerConfig;
+  private readonly group: GroupRecord;
+  private readonly detach: () => void;
+  /** the convergence driver repairs one operation at a time */
+  private busy = false;
+
+  /** A new group with a fresh KM signing key; its public key goes to the meters at commissioning. */
+  static createGroup(store: KmStore, input: { id: number; name: string; plannedSize: number }, actor: string, random: Random = nodeRandom, crypto: GrepCrypto = nodeCrypto): GroupRecord {
+    const { id, name, plannedSize } = validate(GroupInput, input, 'group');
+    const signingKey = random(32);
+    const subgroupCap = defaultSubgroupCap(plannedSize);
+    const km = new KeyManager({ groupId: id, signingKey, subgroupCap, crypto }, random);
+    return store.transaction(() => {
+      const group = store.createGroup({ id, name, subgroupCap, publicKey: km.publicKey, state: km.snapshot(), signingKey, epoch: km.epoch });
+      store.audit(actor, 'create group', { group: name, id, subgroupCap, kmPublicKey: toHex(km.publicKey) });
+      return group;
+    });
+  }
+
+  /** Loads the group and resends every transfer the DC has not accepted; catchUp() then repairs. */
+  static open(options: ServiceOptions): KeyManagerService {
+    return new KeyManagerService(options);
+  }
+
+  private constructor(private readonly options: ServiceOptions) {
+    const { store, link } = options;
+    this.crypto = options.crypto ?? nodeCrypto;
+    this.random = options.random ?? nodeRandom;
+    this.group = store.group(options.group);
+    const { signingKey } = store.groupSecrets(this.group.id);
+    this.config = { groupId: this.group.id, signingKey, subgroupCap: this.group.subgroupCap, crypto: this.crypto };
+    this.km = this.loadKm();
+    this.durable = new DurableLink(store, this.group.id, link, () => this.km.epoch);
+    this.convergence = this.newConvergence();
+    this.sync = new SyncTable(store, this.group.id, this.crypto);
+
+    const onAccepted = (transfer: number) => store.markAccepted(transfer);
+    const onMessage = (message: DcReport) => {
+      if (message.kind !== 'report') return;
+      this.convergence.observe(message.reports);
+      this.commands.observe(message.reports);
+      this.sync.record(message.reports, this.km);
+    };
+    link.on('accepted', onAccepted);
+    link.on('message', onMessage);
+    this.detach = () => {
+      link.off('accepted', onAccepted);
+      link.off('message', onMessage);
+    };
+    for (const entry of store.pendingOutbox(this.group.id)) this.durable.dispatch(entry);
+  }
+
+  get epoch(): number {
+    return this.km.epoch;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.group.publicKey;
+  }
+
+  /** Stops listening to the link; the link and the store belong to the caller. */
+  close(): void {
+    this.detach();
+  }
+
+  planCommission(meters: readonly CommissionInput[]): OperatorPlan {
+    const rows = validate(z.array(CommissionInput).min(1).max(100_000), meters, 'meters').map((meter, index) => ({ ...meter, line: index + 1, nodeKey: Uint8Array.from(Buffer.from(meter.nodeKey, 'hex')) }));
+    return this.plan({ operation: 'commission', rows, rejected: [] });
+  }
+
+  /** Bad lines are reported by number in the plan; executing it with them needs { acceptRejected: true }. */
+  planCommissionCsv(csv: string): OperatorPlan {
+    const { rows, rejected } = parseCommissioningCsv(validate(z.string().max(64 * 1024 * 1024), csv, 'CSV'));
+    if (rows.length === 0) throw new ServiceError('EMPTY_SET', `no valid meter in the CSV${rejected.length ? `; bad lines: ${rejected.map((row) => row.line).join(', ')}` : ''}`);
+    return this.plan({ operation: 'commission', rows, rejected });
+  }
+
+  planLeave(meters: readonly number[]): OperatorPlan {
+    return this.plan({ operation: 'leave', meters: validate(MeterIds, meters, 'meters') });
+  }
+
+  /** Collusion recovery (§6): the suspected set is removed and recorded as suspect. */
+  planRecover(suspected: readonly number[]): OperatorPlan {
+    return this.plan({ operation: 'recover', meters: validate(MeterIds, suspected, 'suspected meters') });
+  }
+
+  planPeriodicRekey(): OperatorPlan {
+    return this.plan({ operation: 'periodic' });
+  }
+
+  planCommand(request: CommandRequest): OperatorPlan {
+    const { plan, stored } = planCommand(this.km, validate(CommandRequest, request, 'command'));
+    return this.savePlan(plan, stored, undefined);
+  }
+
+  planResync(meters: readonly number[]): OperatorPlan {
+    return this.plan({ operation: 'resync', meters: validate(MeterIds, meters, 'meters') });
+  }
+
+  /** Runs a plan the operator has seen, then sends and repairs until every member acked or gave up. */
+  execute(planId: string, confirm: { readonly acceptRejected?: boolean } = {}): Promise<ExecutionResult> {
+    return this.exclusively(() => this.executeRekey(planId, confirm));
+  }
+
+  private async executeRekey(planId: string, confirm: { readonly acceptRejected?: boolean }): Promise<ExecutionResult> {
+    const { id, stored, secrets } = this.claimPlan(planId);
+    if (stored.operation === 'command') throw new ServiceError('BAD_INPUT', `plan ${id} is a group command: run it with executeCommand`);
+    if (stored.rejected.length > 0 && !confirm.acceptRejected) {
+      throw new ServiceError('REJECTED_ROWS', `plan ${id} leaves out lines ${stored.rejected.map((row) => row.line).join(', ')}: confirm to commission the valid rows only`);
+    }
+    const { store } = this.options;
+    const epochFrom = this.km.epoch;
+    const startedAt = new Date();
+    let committed: { historyId: number; entries: OutboxEntry[]; executed: Executed[] };
+    try {
+      const executed = this.run(stored, secrets);
+      committed = store.transaction(() => this.commit(id, stored, executed, epochFrom, startedAt));
+    } catch (error) {
+      // the in-memory KM may be ahead of the store: back to what is committed
+      this.km = this.loadKm();
+      this.convergence = this.newConvergence();
+      throw error;
+    }
+    this.options.afterCommit?.();
+
+    this.durable.expect(committed.entries);
+    // A batch commits several epochs at once, while the driver records an operation at the epoch the KM
+    // is at: recorded as one operation of the final epoch, a meter the replay log cannot bring up gets
+    // a resync of the final state, and members skip the messages of epochs they already hold.
+    const combined: Executed = { plan: committed.executed[0]!.plan, epoch: this.km.epoch, messages: committed.executed.flatMap((executed) => executed.messages) };
+    const result = await this.convergence.converge(combined);
+    this.sync.markUnreachable(result.unreachable);
+    store.transaction(() => {
+      store.finishHistory(committed.historyId, new Date(), result.converged ? 'converged' : `unreachable: ${result.unreachable.join(' ')}`);
+      store.audit(this.options.actor, 'result', { plan: id, epoch: result.epoch, converged: result.converged, unreachable: result.unreachable, resyncs: result.resyncs });
+    });
+    return { ...result, planId: id, epochFrom };
+  }
+
+  /** Sends a planned group command, resending it (same seq, byte-identical) while targeted meters have not confirmed. */
+  executeCommand(planId: string): Promise<CommandResult> {
+    return this.exclusively(() => this.sendCommand(planId));
+  }
+
+  private async sendCommand(planId: string): Promise<CommandResult> {
+    const { id, stored } = this.claimPlan(planId);
+    if (stored.operation !== 'command') throw new ServiceError('BAD_INPUT', `plan ${id} is a ${stored.operation}: run it with execute`);
+    const { store, actor } = this.options;
+    const groupId = this.group.id;
+    const startedAt = new Date();
+    const { seq, entry, historyId } = store.transaction(() => {
+      const seq = store.nextCommandSeq(groupId);
+      const sealing = { groupId, epoch: this.km.epoch, kg: this.km.groupKey(), signingKey: this.config.signingKey };
+      const payload = encodeCommand(this.crypto, sealing, { seq, selector: stored.selector, action: stored.action });
+      const entry = { kind: 'broadcast' as const, epoch: this.km.epoch, member: null, payload };
+      const historyId = store.addHistory(groupId, { planId: id, operation: 'command', epochFrom: this.km.epoch, epochTo: this.km.epoch, messages: { command: 1 }, bytes: payload.length, actor, startedAt: startedAt.toISOString(), result: 'committed' });
+      store.audit(actor, 'execute', { plan: id, operation: 'command', action: stored.action, seq, meters: stored.selector });
+      store.consumePlan(id, startedAt);
+      return { seq, historyId, entry: { ...entry, id: store.enqueue(groupId, entry) } };
+    });
+    this.options.afterCommit?.();
+
+    const targets = stored.selector === 'all' ? [...grepSource(this.km).members()] : stored.selector;
+    const missing = () => this.commands.missing(seq, targets);
+    let resends = 0;
+    this.durable.dispatch(entry);
+    await this.durable.wait(this.ackTimeout, () => missing().length === 0);
+    for (; missing().length > 0 && resends < (this.options.maxRounds ?? 8); resends++) {
+      this.durable.sendNew({ kind: 'broadcast', epoch: entry.epoch, member: null, payload: entry.payload });
+      await this.durable.wait(this.ackTimeout, () => missing().length === 0);
+    }
+    const left = missing();
+    store.transaction(() => {
+      store.finishHistory(historyId, new Date(), left.length === 0 ? 'confirmed' : `unconfirmed: ${left.join(' ')}`);
+      store.audit(actor, 'result', { plan: id, seq, missing: left, resends });
+    });
+    return { planId: id, seq, action: stored.action, confirmed: targets.filter((meter) => !left.includes(meter)), missing: left, resends };
+  }
+
+  /** After open: waits for the resent transfers' acks and repairs the members the sync table shows behind. */
+  catchUp(): Promise<ConvergenceResult> {
+    return this.exclusively(async () => {
+      this.convergence.observe(this.sync.lastReports(this.km));
+      const result = await this.convergence.repair();
+      this.sync.markUnreachable(result.unreachable);
+      return result;
+    });
+  }
+
+  status(): { readonly group: string; readonly epoch: number; readonly meters: MeterStatus[] } {
+    const sync = new Map(this.options.store.syncStates(this.group.id).map((row) => [row.meterId, row]));
+    return { group: this.group.name, epoch: this.km.epoch, meters: this.options.store.members(this.group.id).map((member) => ({ ...member, sync: sync.get(member.meterId) })) };
+  }
+
+  private async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new ServiceError('BUSY', 'another operation is still being sent and acknowledged: wait for it to finish');
+    this.busy = true;
+    try {
+      return await work();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The plan behind `planId` if it may run now: this group's, not yet run, made at the current epoch. */
+  private claimPlan(planId: string): { id: string; stored: StoredPlan; secrets: Uint8Array | undefined } {
+    const id = validate(PlanId, planId, 'plan id');
+    const record = this.options.store.plan(id);
+    if (!record || record.groupId !== this.group.id) throw new ServiceError('UNKNOWN_PLAN', `no plan ${id} for group ${this.group.name}`);
+    if (record.consumedAt) throw new ServiceError('PLAN_CONSUMED', `plan ${id} was executed at ${record.consumedAt}`);
+    if (record.epoch !== this.km.epoch) throw new ServiceError('STALE_PLAN', `plan ${id} was made at epoch ${record.epoch}; the group is at epoch ${this.km.epoch}: plan again`);
+    return { id, stored: record.parameters as StoredPlan, secrets: record.secrets };
+  }
+
+  private plan(input: OperationInput): OperatorPlan {
+    const { plan, stored, secrets } = planOperation(input, this.km, () => KeyManager.restore(this.config, this.km.snapshot(), this.random), this.random);
+    return this.savePlan(plan, stored, secrets);
+  }
+
+  private savePlan(plan: Omit<OperatorPlan, 'id'>, stored: StoredPlan, secrets: Uint8Array | undefined): OperatorPlan {
+    const id = randomUUID();
+    this.options.store.transaction(() => {
+      this.options.store.savePlan({ id, groupId: this.group.id, operation: plan.operation, parameters: stored, secrets, epoch: plan.epoch, createdAt: new Date().toISOString() });
+      this.options.store.audit(this.options.actor, 'plan', { plan: id, ...plan });
+    });
+    return { id, ...plan };
+  }
+
+  private run(stored: RekeyPlan, secrets: Uint8Array | undefined): Executed[] {
+    switch (stored.operation) {
+      case 'commission':
+        return stored.meters.map((meter, index) => this.km.join({ id: meter.id, nodeKey: secrets!.slice(index * KEY_BYTES, (index + 1) * KEY_BYTES) }, this.random));
+      case 'leave':
+      case 'recover':
+        return [this.km.remove(stored.affected, { suspected: stored.operation === 'recover' }, this.random)];
+      case 'periodic':
+        return [this.km.periodicRekey(this.random)];
+      case 'resync':
+        return stored.affected.map((member) => this.km.resync(member));
+    }
+  }
+
+  private commit(planId: string, stored: RekeyPlan, executed: readonly Executed[], epochFrom: number, startedAt: Date) {
+    const { store, actor } = this.options;
+    const groupId = this.group.id;
+    const entries: OutboxEntry[] = [];
+    const add = (entry: Omit<OutboxEntry, 'id'>) => entries.push({ ...entry, id: store.enqueue(groupId, entry) });
+    // the DC's copy of KG first: the driver sends it before the operation's messages (Convergence.converge)
+    add({ kind: 'keyUpdate', epoch: this.km.epoch, member: null, payload: this.km.groupKey() });
+    for (const operation of executed) {
+      for (const message of operation.messages) {
+        add({ kind: message.to === 'all' ? 'broadcast' : 'unicast', epoch: operation.epoch, member: message.to === 'all' ? null : message.to, payload: message.bytes });
+      }
+    }
+    store.saveGroupState(groupId, this.km.epoch, this.km.snapshot());
+    if (stored.operation === 'commission') {
+      stored.meters.forEach((meter, index) => {
+        const place = this.km.placeOf(meter.id)!;
+        store.saveMember(groupId, { meterId: meter.id, serial: meter.serial, model: meter.model, subgroup: place.subgroup, position: place.position, joinedEpoch: executed[index]!.epoch, removedEpoch: null, status: 'member' });
+        store.saveSync(groupId, { meterId: meter.id, ackedEpoch: null, fingerprint: null, lastSeen: null, status: 'lagging' });
+      });
+    }
+    if (stored.operation === 'leave' || stored.operation === 'recover') {
+      for (const meter of stored.affected) {
+        store.markRemoved(groupId, meter, this.km.epoch, stored.operation === 'leave' ? 'left' : 'recovered');
+        store.saveSync(groupId, { meterId: meter, ackedEpoch: null, fingerprint: null, lastSeen: null, status: 'removed' });
+      }
+    }
+    const plans: Plan[] = executed.map((operation) => operation.plan);
+    const messages = countByKind(plans);
+    const bytes = plans.reduce((sum, plan) => sum + plan.bytes, 0);
+    const historyId = store.addHistory(groupId, { planId, operation: stored.operation, epochFrom, epochTo: this.km.epoch, messages, bytes, actor, startedAt: startedAt.toISOString(), result: 'committed' });
+    store.audit(actor, 'execute', { plan: planId, operation: stored.operation, epochFrom, epochTo: this.km.epoch, meters: stored.affected, messages, bytes });
+    store.consumePlan(planId, new Date());
+    return { historyId, entries, executed: [...executed] };
+  }
+
+  private get ackTimeout(): number {
+    return this.options.ackTimeout ?? 5;
+  }
+
+  private loadKm(): KeyManager {
+    return KeyManager.restore(this.config, this.options.store.groupSecrets(this.group.id).state, this.random);
+  }
+
+  private newConvergence(): Convergence {
+    return new Convergence(grepSource(this.km), this.durable, { crypto: this.crypto, ackTimeout: this.ackTimeout, maxRounds: this.options.maxRounds ?? 8 });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Numbered schema migrations: MIGRATIONS[i] takes the store from version i to i + 1, in one
+ * transaction. Append only; a shipped migration is never edited.
+ *
+ * Secret columns are named sealed_* and hold AES-GCM boxes (sealing.ts). Members carry no key
+ * material: node keys live only inside the sealed KM state.
+ */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE keyring (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      salt BLOB NOT NULL, cost INTEGER NOT NULL, block_size INTEGER NOT NULL, parallelism INTEGER NOT NULL,
+      wrapped_data_key BLOB NOT NULL)`,
+    `CREATE TABLE groups (
+      id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, subgroup_cap INTEGER NOT NULL, epoch INTEGER NOT NULL,
+      km_public_key BLOB NOT NULL, sealed_state BLOB NOT NULL, sealed_signing_key BLOB NOT NULL)`,
+    `CREATE TABLE members (
+      group_id INTEGER NOT NULL REFERENCES groups(id), meter_id INTEGER NOT NULL, serial TEXT NOT NULL, model TEXT NOT NULL,
+      subgroup INTEGER NOT NULL, position INTEGER NOT NULL, joined_epoch INTEGER NOT NULL, removed_epoch INTEGER,
+      status TEXT NOT NULL CHECK (status IN ('member', 'left', 'recovered')),
+      PRIMARY KEY (group_id, meter_id))`,
+    `CREATE TABLE sync_state (
+      group_id INTEGER NOT NULL REFERENCES groups(id), meter_id INTEGER NOT NULL, acked_epoch INTEGER, fingerprint TEXT,
+      last_seen TEXT, status TEXT NOT NULL CHECK (status IN ('in sync', 'lagging', 'unreachable', 'removed')),
+      PRIMARY KEY (group_id, meter_id))`,
+    `CREATE TABLE rekey_history (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER NOT NULL REFERENCES groups(id), plan_id TEXT NOT NULL,
+      operation TEXT NOT NULL, epoch_from INTEGER NOT NULL, epoch_to INTEGER NOT NULL, messages TEXT NOT NULL,
+      bytes INTEGER NOT NULL, actor TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, duration_ms INTEGER,
+      result TEXT NOT NULL)`,
+    // AUTOINCREMENT: an outbox id is a transfer id, and the DC drops ids it has seen, so none is ever reused
+    `CREATE TABLE outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER NOT NULL REFERENCES groups(id), epoch INTEGER NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('broadcast', 'unicast', 'keyUpdate')), member INTEGER,
+      payload BLOB NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending', 'accepted')))`,
+    `CREATE INDEX outbox_pending ON outbox (group_id, state, id)`,
+    `CREATE TABLE audit_log (
+      id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
+      hash TEXT NOT NULL)`,
+    // the chain's head, so that deleting the newest rows is detected too
+    `CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), last_row INTEGER NOT NULL, hash TEXT NOT NULL)`,
+    `CREATE TABLE dc_profiles (
+      name TEXT PRIMARY KEY, transport TEXT NOT NULL CHECK (transport IN ('tcp', 'serial')), host TEXT, port INTEGER,
+      serial_path TEXT, baud INTEGER, sealed_pairing_key BLOB NOT NULL)`,
+    `CREATE TABLE plans (
+      id TEXT PRIMARY KEY, group_id INTEGER NOT NULL REFERENCES groups(id), operation TEXT NOT NULL,
+      parameters TEXT NOT NULL, sealed_secrets BLOB, epoch INTEGER NOT NULL, created_at TEXT NOT NULL, consumed_at TEXT)`,
+  ],
+  // group commands (GREP.md §10): a meter executes only a seq above the last one it executed, so the seq must survive restarts
+  ['ALTER TABLE groups ADD COLUMN command_seq INTEGER NOT NULL DEFAULT 0'],
+];

@@ -1,0 +1,283 @@
+import { type AuditEntry, type AuditVerdict, appendAudit, auditEntries, verifyAudit } from './audit.js';
+import { type Db, openDatabase } from './db.js';
+import { StoreError } from './errors.js';
+import { type ScryptCost, Sealer } from './sealing.js';
+
+/*
+ * The Key Manager's repositories over one SQLite file. Secrets go in and out of here only through the
+ * Sealer, with the row's identity as AAD; everything else is plain data the operator may read.
+ */
+
+export interface GroupRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly subgroupCap: number;
+  readonly epoch: number;
+  readonly publicKey: Uint8Array;
+}
+
+export type MemberStatus = 'member' | 'left' | 'recovered';
+export interface MemberRecord {
+  readonly meterId: number;
+  readonly serial: string;
+  readonly model: string;
+  readonly subgroup: number;
+  readonly position: number;
+  readonly joinedEpoch: number;
+  readonly removedEpoch: number | null;
+  readonly status: MemberStatus;
+}
+
+export type SyncStatus = 'in sync' | 'lagging' | 'unreachable' | 'removed';
+export interface SyncRecord {
+  readonly meterId: number;
+  readonly ackedEpoch: number | null;
+  readonly fingerprint: string | null;
+  readonly lastSeen: string | null;
+  readonly status: SyncStatus;
+}
+
+export interface HistoryRecord {
+  readonly id: number;
+  readonly planId: string;
+  readonly operation: string;
+  readonly epochFrom: number;
+  readonly epochTo: number;
+  readonly messages: Record<string, number>;
+  readonly bytes: number;
+  readonly actor: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly result: string;
+}
+
+export type OutboxKind = 'broadcast' | 'unicast' | 'keyUpdate';
+export interface OutboxEntry {
+  readonly id: number;
+  readonly epoch: number;
+  readonly kind: OutboxKind;
+  readonly member: number | null;
+  /** a GREP message (already encrypted), or for keyUpdate the DC's KG, opened */
+  readonly payload: Uint8Array;
+}
+
+export interface PlanRecord {
+  readonly id: string;
+  readonly groupId: number;
+  readonly operation: string;
+  readonly parameters: unknown;
+  readonly secrets: Uint8Array | undefined;
+  readonly epoch: number;
+  readonly createdAt: string;
+  readonly consumedAt: string | null;
+}
+
+export type DcProfile =
+  | { readonly name: string; readonly transport: 'tcp'; readonly host: string; readonly port: number; readonly pairingKey: Uint8Array }
+  | { readonly name: string; readonly transport: 'serial'; readonly path: string; readonly baud: number; readonly pairingKey: Uint8Array };
+
+const bytes = (value: Buffer | Uint8Array) => new Uint8Array(value);
+
+export class KmStore {
+  private constructor(readonly db: Db, readonly path: string, private readonly sealer: Sealer) {}
+
+  /** A new store (or an existing empty schema) keyed by `passphrase`. */
+  static create(path: string, passphrase: string, scrypt?: ScryptCost): KmStore {
+    const db = openDatabase(path);
+    try {
+      if (db.prepare('SELECT 1 FROM keyring').get()) throw new StoreError('ALREADY_INITIALISED', `${path} is already an initialised store`);
+      const { sealer, wrapped } = Sealer.create(passphrase, scrypt);
+      db.prepare('INSERT INTO keyring (id, salt, cost, block_size, parallelism, wrapped_data_key) VALUES (1, ?, ?, ?, ?, ?)').run(
+        wrapped.salt, wrapped.scrypt.cost, wrapped.scrypt.blockSize, wrapped.scrypt.parallelism, wrapped.wrapped);
+      return new KmStore(db, path, sealer);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  static open(path: string, passphrase: string): KmStore {
+    const db = openDatabase(path);
+    try {
+      const row = db.prepare('SELECT salt, cost, block_size, parallelism, wrapped_data_key FROM keyring WHERE id = 1').get() as
+        | { salt: Buffer; cost: number; block_size: number; parallelism: number; wrapped_data_key: Buffer }
+        | undefined;
+      if (!row) throw new StoreError('NOT_INITIALISED', `${path} has no keyring: initialise it first`);
+      const sealer = Sealer.unwrap(passphrase, {
+        salt: bytes(row.salt),
+        scrypt: { cost: row.cost, blockSize: row.block_size, parallelism: row.parallelism },
+        wrapped: bytes(row.wrapped_data_key),
+      });
+      return new KmStore(db, path, sealer);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `work` in one transaction: all of it commits or none of it does. */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  /** `id` is the GREP group id the meters are commissioned with. */
+  createGroup(group: { id: number; name: string; subgroupCap: number; publicKey: Uint8Array; state: Uint8Array; signingKey: Uint8Array; epoch: number }): GroupRecord {
+    return this.transaction(() => {
+      const id = group.id;
+      this.db.prepare('INSERT INTO groups (id, name, subgroup_cap, epoch, km_public_key, sealed_state, sealed_signing_key) VALUES (?, ?, ?, ?, ?, x\'\', x\'\')')
+        .run(id, group.name, group.subgroupCap, group.epoch, group.publicKey);
+      this.db.prepare('UPDATE groups SET sealed_signing_key = ? WHERE id = ?').run(this.sealer.seal(group.signingKey, `groups:${id}:signing_key`), id);
+      this.saveGroupState(id, group.epoch, group.state);
+      return this.group(group.name);
+    });
+  }
+
+  group(name: string): GroupRecord {
+    const row = this.db.prepare('SELECT id, name, subgroup_cap, epoch, km_public_key FROM groups WHERE name = ?').get(name) as
+      | { id: number; name: string; subgroup_cap: number; epoch: number; km_public_key: Buffer }
+      | undefined;
+    if (!row) throw new StoreError('UNKNOWN_GROUP', `no group named ${JSON.stringify(name)}`);
+    return { id: row.id, name: row.name, subgroupCap: row.subgroup_cap, epoch: row.epoch, publicKey: bytes(row.km_public_key) };
+  }
+
+  groupSecrets(id: number): { state: Uint8Array; signingKey: Uint8Array } {
+    const row = this.db.prepare('SELECT sealed_state, sealed_signing_key FROM groups WHERE id = ?').get(id) as { sealed_state: Buffer; sealed_signing_key: Buffer } | undefined;
+    if (!row) throw new StoreError('UNKNOWN_GROUP', `no group ${id}`);
+    return { state: this.sealer.open(row.sealed_state, `groups:${id}:state`), signingKey: this.sealer.open(row.sealed_signing_key, `groups:${id}:signing_key`) };
+  }
+
+  /** The KM snapshot and its epoch, written together in the caller's transaction. */
+  saveGroupState(id: number, epoch: number, state: Uint8Array): void {
+    this.db.prepare('UPDATE groups SET epoch = ?, sealed_state = ? WHERE id = ?').run(epoch, this.sealer.seal(state, `groups:${id}:state`), id);
+  }
+
+  /** The next group command sequence number, taken in the caller's transaction. */
+  nextCommandSeq(groupId: number): number {
+    this.db.prepare('UPDATE groups SET command_seq = command_seq + 1 WHERE id = ?').run(groupId);
+    return (this.db.prepare('SELECT command_seq FROM groups WHERE id = ?').get(groupId) as { command_seq: number }).command_seq;
+  }
+
+  saveMember(groupId: number, member: MemberRecord): void {
+    this.db.prepare(`INSERT INTO members (group_id, meter_id, serial, model, subgroup, position, joined_epoch, removed_epoch, status)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, meter_id) DO UPDATE SET serial = excluded.serial, model = excluded.model,
+      subgroup = excluded.subgroup, position = excluded.position, joined_epoch = excluded.joined_epoch, removed_epoch = excluded.removed_epoch, status = excluded.status`)
+      .run(groupId, member.meterId, member.serial, member.model, member.subgroup, member.position, member.joinedEpoch, member.removedEpoch, member.status);
+  }
+
+  markRemoved(groupId: number, meterId: number, epoch: number, status: Exclude<MemberStatus, 'member'>): void {
+    this.db.prepare('UPDATE members SET removed_epoch = ?, status = ? WHERE group_id = ? AND meter_id = ?').run(epoch, status, groupId, meterId);
+  }
+
+  members(groupId: number): MemberRecord[] {
+    return (this.db.prepare('SELECT meter_id AS meterId, serial, model, subgroup, position, joined_epoch AS joinedEpoch, removed_epoch AS removedEpoch, status FROM members WHERE group_id = ? ORDER BY meter_id').all(groupId)) as MemberRecord[];
+  }
+
+  saveSync(groupId: number, sync: SyncRecord): void {
+    this.db.prepare(`INSERT INTO sync_state (group_id, meter_id, acked_epoch, fingerprint, last_seen, status) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (group_id, meter_id) DO UPDATE SET acked_epoch = excluded.acked_epoch, fingerprint = excluded.fingerprint,
+      last_seen = excluded.last_seen, status = excluded.status`).run(groupId, sync.meterId, sync.ackedEpoch, sync.fingerprint, sync.lastSeen, sync.status);
+  }
+
+  syncStates(groupId: number): SyncRecord[] {
+    return this.db.prepare('SELECT meter_id AS meterId, acked_epoch AS ackedEpoch, fingerprint, last_seen AS lastSeen, status FROM sync_state WHERE group_id = ? ORDER BY meter_id').all(groupId) as SyncRecord[];
+  }
+
+  addHistory(groupId: number, entry: Omit<HistoryRecord, 'id' | 'finishedAt' | 'durationMs'>): number {
+    const { lastInsertRowid } = this.db.prepare(`INSERT INTO rekey_history (group_id, plan_id, operation, epoch_from, epoch_to, messages, bytes, actor, started_at, result)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(groupId, entry.planId, entry.operation, entry.epochFrom, entry.epochTo, JSON.stringify(entry.messages), entry.bytes, entry.actor, entry.startedAt, entry.result);
+    return Number(lastInsertRowid);
+  }
+
+  finishHistory(id: number, finishedAt: Date, result: string): void {
+    this.db.prepare(`UPDATE rekey_history SET finished_at = ?, duration_ms = CAST(round((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER), result = ? WHERE id = ?`)
+      .run(finishedAt.toISOString(), finishedAt.toISOString(), result, id);
+  }
+
+  history(groupId: number): HistoryRecord[] {
+    const rows = this.db.prepare(`SELECT id, plan_id AS planId, operation, epoch_from AS epochFrom, epoch_to AS epochTo, messages, bytes, actor,
+      started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, result FROM rekey_history WHERE group_id = ? ORDER BY id`).all(groupId) as (Omit<HistoryRecord, 'messages'> & { messages: string })[];
+    return rows.map((row) => ({ ...row, messages: JSON.parse(row.messages) as Record<string, number> }));
+  }
+
+  /** Adds a transfer; its id is its transfer id on the link. A keyUpdate carries KG and is sealed. */
+  enqueue(groupId: number, entry: Omit<OutboxEntry, 'id'>): number {
+    const insert = this.db.prepare('INSERT INTO outbox (group_id, epoch, kind, member, payload, state) VALUES (?, ?, ?, ?, ?, \'pending\')');
+    if (entry.kind !== 'keyUpdate') return Number(insert.run(groupId, entry.epoch, entry.kind, entry.member, entry.payload).lastInsertRowid);
+    const id = Number(insert.run(groupId, entry.epoch, entry.kind, null, new Uint8Array(0)).lastInsertRowid);
+    this.db.prepare('UPDATE outbox SET payload = ? WHERE id = ?').run(this.sealer.seal(entry.payload, `outbox:${id}:kg`), id);
+    return id;
+  }
+
+  pendingOutbox(groupId: number): OutboxEntry[] {
+    const rows = this.db.prepare('SELECT id, epoch, kind, member, payload FROM outbox WHERE group_id = ? AND state = \'pending\' ORDER BY id').all(groupId) as
+      { id: number; epoch: number; kind: OutboxKind; member: number | null; payload: Buffer }[];
+    return rows.map((row) => ({ ...row, payload: row.kind === 'keyUpdate' ? this.sealer.open(row.payload, `outbox:${row.id}:kg`) : bytes(row.payload) }));
+  }
+
+  markAccepted(id: number): void {
+    this.db.prepare('UPDATE outbox SET state = \'accepted\' WHERE id = ?').run(id);
+  }
+
+  savePlan(plan: Omit<PlanRecord, 'consumedAt'>): void {
+    this.db.prepare('INSERT INTO plans (id, group_id, operation, parameters, sealed_secrets, epoch, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      plan.id, plan.groupId, plan.operation, JSON.stringify(plan.parameters), plan.secrets ? this.sealer.seal(plan.secrets, `plans:${plan.id}:secrets`) : null, plan.epoch, plan.createdAt);
+  }
+
+  plan(id: string): PlanRecord | undefined {
+    const row = this.db.prepare('SELECT id, group_id, operation, parameters, sealed_secrets, epoch, created_at, consumed_at FROM plans WHERE id = ?').get(id) as
+      | { id: string; group_id: number; operation: string; parameters: string; sealed_secrets: Buffer | null; epoch: number; created_at: string; consumed_at: string | null }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      groupId: row.group_id,
+      operation: row.operation,
+      parameters: JSON.parse(row.parameters) as unknown,
+      secrets: row.sealed_secrets ? this.sealer.open(row.sealed_secrets, `plans:${row.id}:secrets`) : undefined,
+      epoch: row.epoch,
+      createdAt: row.created_at,
+      consumedAt: row.consumed_at,
+    };
+  }
+
+  consumePlan(id: string, at: Date): void {
+    this.db.prepare('UPDATE plans SET consumed_at = ? WHERE id = ?').run(at.toISOString(), id);
+  }
+
+  saveDcProfile(profile: DcProfile): void {
+    const sealed = this.sealer.seal(profile.pairingKey, `dc_profiles:${profile.name}:pairing_key`);
+    this.db.prepare(`INSERT INTO dc_profiles (name, transport, host, port, serial_path, baud, sealed_pairing_key) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET transport = excluded.transport, host = excluded.host, port = excluded.port, serial_path = excluded.serial_path,
+      baud = excluded.baud, sealed_pairing_key = excluded.sealed_pairing_key`).run(
+      profile.name, profile.transport, profile.transport === 'tcp' ? profile.host : null, profile.transport === 'tcp' ? profile.port : null,
+      profile.transport === 'serial' ? profile.path : null, profile.transport === 'serial' ? profile.baud : null, sealed);
+  }
+
+  dcProfile(name: string): DcProfile | undefined {
+    const row = this.db.prepare('SELECT name, transport, host, port, serial_path, baud, sealed_pairing_key FROM dc_profiles WHERE name = ?').get(name) as
+      | { name: string; transport: 'tcp' | 'serial'; host: string; port: number; serial_path: string; baud: number; sealed_pairing_key: Buffer }
+      | undefined;
+    if (!row) return undefined;
+    const pairingKey = this.sealer.open(row.sealed_pairing_key, `dc_profiles:${row.name}:pairing_key`);
+    return row.transport === 'tcp'
+      ? { name: row.name, transport: 'tcp', host: row.host, port: row.port, pairingKey }
+      : { name: row.name, transport: 'serial', path: row.serial_path, baud: row.baud, pairingKey };
+  }
+
+  audit(actor: string, action: string, detail: unknown): AuditEntry {
+    return appendAudit(this.db, actor, action, detail);
+  }
+
+  auditEntries(): AuditEntry[] {
+    return auditEntries(this.db);
+  }
+
+  verifyAudit(): AuditVerdict {
+    return verifyAudit(this.db);
+  }
+}
