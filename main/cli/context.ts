@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import type { DcLink, LinkState } from '../link/client.js';
+import { type DcProfile, KmStore } from '../store/index.js';
+import type { GlobalArgs } from './args.js';
+import { CliError, ExitCode } from './errors.js';
+import { passphrase } from './terminal.js';
+
+/** What every command starts from: the store file, its group and DC profile, and the link to that DC. */
+
+/** Recorded in the history and the audit log as who did it. */
+export const actor = `${userInfo().username}@${hostname()} (grepctl)`;
+
+/** grepctl waits no longer than this for a session with the DC before it reports the DC unreachable. */
+const CONNECT_SECONDS = 10;
+
+export function storePath(global: GlobalArgs): string {
+  const path = global.db ?? process.env.GREP_DB;
+  if (!path) throw new CliError(ExitCode.badArguments, 'BAD_ARGUMENT', '--db: give the store file with --db <file> or set GREP_DB');
+  return path;
+}
+
+/** Opens the store for `work` and closes it whatever happens, so SQLite never leaves its log behind. */
+export async function withStore<T>(global: GlobalArgs, work: (store: KmStore) => Promise<T>): Promise<T> {
+  const path = storePath(global);
+  if (!existsSync(path)) throw new CliError(ExitCode.store, 'NO_STORE', `${path} does not exist: create it with grepctl init --db ${path}`);
+  const store = KmStore.open(path, await passphrase('GREP_PASSPHRASE', 'store passphrase'));
+  try {
+    return await work(store);
+  } finally {
+    store.close();
+  }
+}
+
+/*
+ * The store has no listing of groups or DC profiles; the default ("the only one") is read from the
+ * tables directly, names only, nothing sealed.
+ */
+const names = (store: KmStore, table: 'groups' | 'dc_profiles'): string[] =>
+  (store.db.prepare(`SELECT name FROM ${table} ORDER BY name`).all() as { name: string }[]).map((row) => row.name);
+
+export function groupIds(store: KmStore): number[] {
+  return (store.db.prepare('SELECT id FROM groups ORDER BY id').all() as { id: number }[]).map((row) => row.id);
+}
+
+function onlyOne(store: KmStore, table: 'groups' | 'dc_profiles', flag: string, create: string): string {
+  const all = names(store, table);
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0) throw new CliError(ExitCode.badArguments, 'BAD_ARGUMENT', `--${flag}: the store has none yet: ${create}`);
+  throw new CliError(ExitCode.badArguments, 'BAD_ARGUMENT', `--${flag}: the store has several (${all.join(', ')}): name one`);
+}
+
+export function groupName(store: KmStore, global: GlobalArgs): string {
+  return global.group ?? onlyOne(store, 'groups', 'group', 'grepctl group create --name <n> --planned-size <n>');
+}
+
+export function dcProfile(store: KmStore, global: GlobalArgs): DcProfile {
+  const name = global.dc ?? onlyOne(store, 'dc_profiles', 'dc', 'grepctl dc add --name <n> --tcp host:port --pairing-key <file>');
+  const profile = store.dcProfile(name);
+  if (!profile) throw new CliError(ExitCode.badArguments, 'BAD_ARGUMENT', `--dc: no DC profile named ${JSON.stringify(name)}`);
+  return profile;
+}
+
+export const dcAddress = (profile: DcProfile): string =>
+  profile.transport === 'tcp' ? `tcp ${profile.host}:${profile.port}` : `serial ${profile.path} at ${profile.baud} baud`;
+
+/** Starts the link and waits for an authenticated session; a refusal of our pairing key is final. */
+export function connect(link: DcLink, profile: DcProfile, timeoutSeconds: number): Promise<void> {
+  const seconds = Math.min(timeoutSeconds, CONNECT_SECONDS);
+  return new Promise((resolve, reject) => {
+    let last = '';
+    const finish = (error?: CliError) => {
+      clearTimeout(timer);
+      link.off('state', onState);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onState = (state: LinkState) => {
+      if (state.state === 'up') finish();
+      else if (state.state === 'refused') finish(new CliError(ExitCode.dcUnreachable, 'DC_REFUSED', `the DC at ${dcAddress(profile)} refused the pairing key of profile ${profile.name}: ${state.reason.message}`));
+      else if (state.state === 'down') last = `: ${state.reason.message}`;
+    };
+    const timer = setTimeout(() => finish(new CliError(ExitCode.dcUnreachable, 'DC_UNREACHABLE', `no session with the DC at ${dcAddress(profile)} within ${seconds} s${last}`)), seconds * 1000);
+    link.on('state', onState);
+    link.start();
+  });
+}

@@ -1,0 +1,67 @@
+import { linkToDc } from '../ops/dcLink.js';
+import { KeyManagerService, type OperatorPlan } from '../ops/service.js';
+import type { GlobalArgs } from './args.js';
+import { actor, connect, dcProfile, groupName, withStore } from './context.js';
+import { ExitCode } from './errors.js';
+import { planText } from './report.js';
+import type { Outcome } from './spec.js';
+import { confirm, hasTerminal } from './terminal.js';
+
+/*
+ * plan -> confirm -> execute, the same for every operation: the plan is made and shown before the DC
+ * is even contacted, so a refusal (or a dry look without --yes) leaves the DC and the group untouched.
+ * The service commits before it sends, so a run cut short by --timeout loses nothing: what the DC had
+ * not accepted is resent from the outbox by the next grepctl that opens the group.
+ */
+
+export interface Execution<R> {
+  /** what the operator is asked to confirm, after the plan */
+  readonly question: string;
+  run(service: KeyManagerService, plan: OperatorPlan): Promise<R>;
+  /** converged, or every targeted meter confirmed */
+  succeeded(result: R): boolean;
+  text(result: R): string;
+}
+
+type Timed<R> = { readonly result: R } | { readonly timedOut: true };
+
+function within<R>(work: Promise<R>, seconds: number): Promise<Timed<R>> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Timed<R>>((resolve) => {
+    timer = setTimeout(() => resolve({ timedOut: true }), seconds * 1000);
+  });
+  return Promise.race([work.then((result) => ({ result })), deadline]).finally(() => clearTimeout(timer));
+}
+
+export function operate<R>(global: GlobalArgs, makePlan: (service: KeyManagerService) => OperatorPlan, execution: Execution<R>): Promise<Outcome> {
+  return withStore(global, async (store) => {
+    const group = groupName(store, global);
+    const profile = dcProfile(store, global);
+    const link = linkToDc(profile);
+    const service = KeyManagerService.open({ store, group, actor, link });
+    try {
+      const plan = makePlan(service);
+      const shown = planText(plan, group);
+      // text mode: the plan is part of the output; --json: it is in the document, and on stderr only when asking
+      if (!global.json) process.stdout.write(`${shown}\n`);
+      else if (!global.yes && hasTerminal()) process.stderr.write(`${shown}\n`);
+      const refusal = await confirm(execution.question, global.yes);
+      if (refusal) return { exitCode: ExitCode.notConfirmed, json: { group, plan, confirmed: false, error: { code: 'NOT_CONFIRMED', message: refusal } }, text: refusal };
+
+      await connect(link, profile, global.timeout);
+      const running = execution.run(service, plan);
+      const timed = await within(running, global.timeout);
+      if ('timedOut' in timed) {
+        // the run is abandoned with the process; its late failure, if any, has no one left to tell
+        running.catch(() => undefined);
+        const message = `no result within --timeout ${global.timeout} s: the operation is committed (history shows it unfinished); the next grepctl run on this group resends what the DC had not accepted`;
+        return { exitCode: ExitCode.failed, json: { group, plan, confirmed: true, result: null, timedOut: true, message }, text: message };
+      }
+      const { result } = timed;
+      return { exitCode: execution.succeeded(result) ? ExitCode.ok : ExitCode.failed, json: { group, plan, confirmed: true, result }, text: execution.text(result) };
+    } finally {
+      service.close();
+      await link.stop();
+    }
+  });
+}

@@ -1,0 +1,41 @@
+import type { OperatorPlan } from '../ops/operations.js';
+import type { SchemeCost } from '../ops/planning.js';
+import type { ExecutionResult } from '../ops/service.js';
+
+/** What the operator reads before typing yes, and after: plans and results as text. */
+
+const LISTED_METERS = 20;
+
+function meterList(meters: readonly number[]): string {
+  if (meters.length === 0) return 'none';
+  const shown = meters.slice(0, LISTED_METERS).join(' ');
+  return meters.length > LISTED_METERS ? `${shown} … and ${meters.length - LISTED_METERS} more` : shown;
+}
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+const cost = (scheme: SchemeCost) => `${count(scheme.broadcasts, 'broadcast')} + ${count(scheme.unicasts, 'unicast')} = ${scheme.bytes} B`;
+
+export function planText(plan: OperatorPlan, group: string): string {
+  const messages = Object.entries(plan.messages).map(([kind, count]) => `${count} ${kind}`).join(', ');
+  const { grep, basic, lkh } = plan.costs;
+  const saving = basic.bytes > 0 ? ` (${Math.round((100 * grep.bytes) / basic.bytes)}% of basic)` : '';
+  const lines = [
+    `plan ${plan.id}: ${plan.operation} on group ${group} at epoch ${plan.epoch}`,
+    // a command to every member names none
+    plan.operation === 'command' && plan.affected.length === 0 ? '  affected meters: every member' : `  affected meters (${plan.affected.length}): ${meterList(plan.affected)}`,
+    `  messages: ${messages}: ${count(plan.broadcasts, 'broadcast')}, ${count(plan.unicasts, 'unicast')}, ${plan.bytes} B on the DC's medium`,
+    `  cost  GREP   ${cost(grep)}${saving}`,
+    `        basic  ${cost(basic)}`,
+    `        LKH    ${cost(lkh)} (estimate)`,
+  ];
+  for (const row of plan.rejected) lines.push(`  CSV line ${row.line} left out: ${row.reason}`);
+  return lines.join('\n');
+}
+
+export function resultText(result: ExecutionResult): string {
+  const outcome = result.converged ? 'converged: every member acked the new group key' : `NOT converged: unreachable meters ${meterList(result.unreachable)}`;
+  return [
+    `epoch ${result.epochFrom} -> ${result.epoch}: ${outcome}`,
+    `  repair: ${count(result.replays, 'replay')}, ${count(result.rebroadcasts, 'rebroadcast')}, ${count(result.resyncs, 'resync')} in ${count(result.rounds, 'round')}; ${result.simSeconds.toFixed(1)} s`,
+  ].join('\n');
+}

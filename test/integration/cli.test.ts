@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { equalBytes, toHex } from '../../main/grep/index.js';
+import { parseSimArgs } from '../../sim/args.js';
+import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
+
+/*
+ * grepctl as an operator runs it: real child processes against a store file, driving the simulated
+ * DC over real TCP. stdin is not a terminal here, so anything not confirmed with --yes must be refused.
+ */
+
+const CLI = join(import.meta.dirname, '../../main/cli/main.ts');
+const PASSPHRASE = 'correct horse battery staple';
+const PAIRING_KEY = '00112233445566778899aabbccddeeff';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let dir: string;
+let sim: RunningSimulator;
+const outputs: string[] = [];
+
+function grepctl(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: { ...process.env, GREP_PASSPHRASE: PASSPHRASE, GREP_DB: join(dir, 'km.db'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      outputs.push(stdout, stderr);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs with --json and expects `code`; returns the document. */
+async function json(args: readonly string[], code = 0, env: Record<string, string> = {}): Promise<any> {
+  const run = await grepctl([...args, '--json'], env);
+  expect(run.code, `grepctl ${args.join(' ')}: ${run.stderr}`).toBe(code);
+  return JSON.parse(run.stdout);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'grepctl-'));
+  expect((await grepctl(['init'])).code).toBe(0);
+  const group = await json(['group', 'create', '--name', 'feeder-7', '--planned-size', '20', '--id', '7']);
+  expect(group.kmPublicKey).toMatch(/^[0-9a-f]{64}$/);
+  writeFileSync(join(dir, 'km.pub'), group.kmPublicKey);
+  writeFileSync(join(dir, 'pairing.key'), PAIRING_KEY);
+  sim = await startSimulator(parseSimArgs([
+    '--tcp', '127.0.0.1:0', '--meters', '20', '--group', '7', '--rate', '100000', '--latency', '5', '--seed', '3',
+    '--pairing-key', join(dir, 'pairing.key'), '--km-public-key', join(dir, 'km.pub'), '--fleet-out', join(dir, 'fleet.csv'),
+  ]));
+  expect((await grepctl(['dc', 'add', '--name', 'dc-7', '--tcp', `127.0.0.1:${sim.endpoint.tcpPort}`, '--pairing-key', join(dir, 'pairing.key')])).code).toBe(0);
+});
+
+afterAll(async () => {
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('grepctl against the simulated DC', () => {
+  it('refuses to initialise over an existing store', async () => {
+    const run = await grepctl(['init']);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('already exists');
+  });
+
+  it('commissions the fleet from its CSV and every meter acks', async () => {
+    const done = await json(['commission', '--csv', join(dir, 'fleet.csv'), '--yes']);
+    expect(done.plan.affected).toHaveLength(20);
+    expect(done.result).toMatchObject({ converged: true, epochFrom: 0, epoch: 20, unreachable: [] });
+  });
+
+  it('shows a leave plan but changes nothing without --yes and without a terminal', async () => {
+    const refused = await json(['leave', '7'], 3);
+    expect(refused).toMatchObject({ ok: false, confirmed: false, plan: { operation: 'leave', affected: [7] } });
+    expect((await json(['status'])).epoch).toBe(20);
+  });
+
+  it('executes a leave and a collusion recovery, each converging at a new epoch', async () => {
+    expect((await json(['leave', '7', '--yes'])).result).toMatchObject({ converged: true, epochFrom: 20, epoch: 21 });
+    const recovered = await json(['recover', '3', '11', '15', '--yes']);
+    expect(recovered.plan.affected).toEqual([3, 11, 15]);
+    expect(recovered.result).toMatchObject({ converged: true, epochFrom: 21, epoch: 22 });
+  });
+
+  it('reports every remaining meter in sync at the epoch the simulated meters really hold', async () => {
+    const status = await json(['status']);
+    expect(status.epoch).toBe(22);
+    const members = status.meters.filter((meter: any) => meter.status === 'member');
+    expect(members.map((meter: any) => meter.meterId)).toEqual([1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 16, 17, 18, 19, 20]);
+    const kg = sim.fleet.get(1).member.groupKey!;
+    for (const meter of members) {
+      expect(meter.sync).toMatchObject({ status: 'in sync', ackedEpoch: 22 });
+      const simulated = sim.fleet.get(meter.meterId);
+      expect(simulated.member.epoch).toBe(22);
+      expect(equalBytes(simulated.member.groupKey!, kg)).toBe(true);
+      expect(meter.sync.fingerprint).toBe(toHex(simulated.fingerprint));
+    }
+    const removed = Object.fromEntries(status.meters.filter((meter: any) => meter.status !== 'member').map((meter: any) => [meter.meterId, meter.status]));
+    expect(removed).toEqual({ 3: 'recovered', 7: 'left', 11: 'recovered', 15: 'recovered' });
+    for (const id of [3, 7, 11, 15]) expect(equalBytes(sim.fleet.get(id).member.groupKey!, kg)).toBe(false);
+  });
+
+  it('records the history and an intact audit chain', async () => {
+    const { history } = await json(['history']);
+    expect(history.map((entry: any) => [entry.operation, entry.epochFrom, entry.epochTo, entry.result])).toEqual([
+      ['commission', 0, 20, 'converged'],
+      ['leave', 20, 21, 'converged'],
+      ['recover', 21, 22, 'converged'],
+    ]);
+    const { audit } = await json(['audit', 'verify']);
+    expect(audit.ok).toBe(true);
+    expect(audit.rows).toBeGreaterThan(8);
+  });
+
+  it('opens the disconnectors of listed meters and only those', async () => {
+    const done = await json(['command', 'open', '--meters', '4', '9', '--yes']);
+    expect(done.result).toMatchObject({ action: 'open', confirmed: [4, 9], missing: [] });
+    for (const id of [4, 9]) expect(sim.fleet.get(id).disconnector).toBe('open');
+    expect(sim.fleet.get(5).disconnector).toBe('closed');
+  });
+
+  it('names the bad flag and exits 2', async () => {
+    const unknown = await grepctl(['leave', '4', '--yes', '--colour', 'red']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--colour');
+    expect(unknown.stderr).toContain('usage: grepctl leave');
+    const malformed = await grepctl(['group', 'create', '--name', 'x', '--planned-size', 'many']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--planned-size');
+  });
+
+  it('exits 4 on a wrong passphrase', async () => {
+    const run = await grepctl(['status'], { GREP_PASSPHRASE: 'not the passphrase' });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('wrong passphrase');
+  });
+
+  it('exits 5 when the DC does not answer, with the group untouched', async () => {
+    expect((await grepctl(['dc', 'add', '--name', 'nowhere', '--tcp', '127.0.0.1:1', '--pairing-key', join(dir, 'pairing.key')])).code).toBe(0);
+    const run = await grepctl(['rekey', '--dc', 'nowhere', '--yes', '--timeout', '2']);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('127.0.0.1:1');
+    expect((await json(['status'])).epoch).toBe(22);
+  });
+
+  it('restores an encrypted backup only when confirmed and with the backup passphrase', async () => {
+    const backup = join(dir, 'km.backup');
+    const env = { GREP_BACKUP_PASSPHRASE: 'offsite passphrase' };
+    expect((await json(['backup', backup], 0, env)).bytes).toBeGreaterThan(0);
+    expect((await json(['restore', backup], 3, env)).restored).toBe(false);
+    expect((await grepctl(['restore', backup, '--yes'], { GREP_BACKUP_PASSPHRASE: 'guessed' })).code).toBe(4);
+    expect((await json(['restore', backup, '--yes'], 0, env)).restored).toBe(true);
+    expect((await json(['status'])).epoch).toBe(22);
+    expect((await json(['audit', 'verify'])).audit.ok).toBe(true);
+  });
+
+  it('finds an edited audit row and exits 1', async () => {
+    const db = new Database(join(dir, 'km.db'));
+    db.prepare("UPDATE audit_log SET actor = 'someone else' WHERE id = 3").run();
+    db.close();
+    const { audit } = await json(['audit', 'verify'], 1);
+    expect(audit).toMatchObject({ ok: false, firstBad: 3 });
+  });
+
+  it('never printed a node key or the pairing key', () => {
+    expect(existsSync(join(dir, 'km.db'))).toBe(true);
+    const secrets = [PAIRING_KEY, ...readFileSync(join(dir, 'fleet.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[3]!)];
+    const printed = outputs.join('\n').toLowerCase();
+    for (const secret of secrets) expect(printed).not.toContain(secret.toLowerCase());
+  });
+});
