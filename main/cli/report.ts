@@ -12,7 +12,7 @@ function meterList(meters: readonly number[]): string {
   return meters.length > LISTED_METERS ? `${shown} … and ${meters.length - LISTED_METERS} more` : shown;
 }
 
-const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+const count = (n: number, what: string) => `${n} ${n === 1 ? what : what.replace(/y$/, 'ie')}${n === 1 ? '' : 's'}`;
 const cost = (scheme: SchemeCost) => `${count(scheme.broadcasts, 'broadcast')} + ${count(scheme.unicasts, 'unicast')} = ${scheme.bytes} B`;
 
 export function planText(plan: OperatorPlan, group: string): string {
@@ -28,6 +28,10 @@ export function planText(plan: OperatorPlan, group: string): string {
     `        basic  ${cost(basic)}`,
     `        LKH    ${cost(lkh)} (estimate)`,
   ];
+  if (plan.recordAdds) {
+    const { entries, broadcasts, unicasts, bytes } = plan.recordAdds;
+    lines.push(`  the suspicion record (${count(entries, 'entry')}) adds ${count(broadcasts, 'broadcast')}, ${count(unicasts, 'unicast')}, ${bytes} B: a re-seed would clear it`);
+  }
   for (const row of plan.rejected) lines.push(`  CSV line ${row.line} left out: ${row.reason}`);
   return lines.join('\n');
 }

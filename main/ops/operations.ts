@@ -36,6 +36,8 @@ export interface OperatorPlan {
   /** bytes on the DC's medium */
   readonly bytes: number;
   readonly costs: CostComparison;
+  /** for removals: what the suspicion record (§6) adds to this plan; a re-seed would clear it */
+  readonly recordAdds?: Plan['recordAdds'];
   /** CSV lines left out, by line number */
   readonly rejected: readonly RejectedRow[];
 }
@@ -99,7 +101,16 @@ export function planOperation(
   }
   const costs = compareCosts(plans, rounds);
   return {
-    plan: { operation: input.operation, epoch: km.epoch, affected: stored.affected, messages: countByKind(plans), ...costs.grep, costs, rejected: stored.rejected },
+    plan: {
+      operation: input.operation,
+      epoch: km.epoch,
+      affected: stored.affected,
+      messages: countByKind(plans),
+      ...costs.grep,
+      costs,
+      ...(plans[0]?.recordAdds ? { recordAdds: plans[0].recordAdds } : {}),
+      rejected: stored.rejected,
+    },
     stored,
     secrets,
   };

@@ -122,6 +122,11 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
     const audit = JSON.stringify(setup.store.auditEntries());
     for (const profile of setup.sim.fleet.profiles) expect(audit).not.toContain(toHex(profile.nodeKey));
     await waitFor('the outbox accepted', () => setup.store.pendingOutbox(1).length === 0);
+    // the suspects stay in the record: a plain leave now costs more, and the plan says how much
+    expect(leave.recordAdds).toBeUndefined();
+    const later = service.planLeave([2]).recordAdds;
+    expect(later?.entries).toBe(3);
+    expect(later!.broadcasts + later!.unicasts).toBeGreaterThan(0);
   }, 120_000);
 
   it('refuses unsafe input and stale, consumed or unknown plans without changing anything', async () => {
