@@ -52,7 +52,7 @@ export function commissioningCsv(profiles: readonly MeterProfile[]): string {
  * compared whole), so a forgery never borrows a genuine verdict. At 10,000 meters this is the
  * difference between seconds and minutes of CPU per rekey.
  */
-function sharedVerdicts(crypto: GrepCrypto): GrepCrypto {
+export function sharedVerdicts(crypto: GrepCrypto): GrepCrypto {
   let last: { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array; verdict: boolean } | undefined;
   return {
     ...crypto,

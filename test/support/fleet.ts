@@ -10,29 +10,8 @@ import {
   seededRandom,
   toHex,
 } from '../../main/grep/index.js';
+import { sharedVerdicts } from '../../sim/fleet.js';
 import type { PublicEpoch } from './adversary.js';
-
-/**
- * Every meter verifies the same broadcast; the harness verifies each distinct (key, message, signature)
- * once and remembers the verdict, so thousands of members stay fast. The memo keys on the full bytes,
- * so a forged message never borrows a genuine verdict.
- */
-export function sharedVerification(crypto: GrepCrypto): GrepCrypto {
-  const verdicts = new Map<string, boolean>();
-  return {
-    ...crypto,
-    verify(publicKey, message, signature) {
-      const key = toHex(publicKey) + toHex(signature) + toHex(message);
-      let verdict = verdicts.get(key);
-      if (verdict === undefined) {
-        verdict = crypto.verify(publicKey, message, signature);
-        if (verdicts.size > 10_000) verdicts.clear();
-        verdicts.set(key, verdict);
-      }
-      return verdict;
-    },
-  };
-}
 
 export interface FleetOptions {
   readonly seed?: number;
@@ -58,7 +37,7 @@ export class Fleet {
   constructor(options: FleetOptions = {}) {
     this.random = seededRandom(options.seed ?? 1);
     const crypto = options.crypto ?? nobleCrypto;
-    this.memberCrypto = sharedVerification(crypto);
+    this.memberCrypto = sharedVerdicts(crypto);
     this.keepSnapshots = options.history ?? false;
     this.km = new KeyManager({ groupId: options.groupId ?? 7, signingKey: this.random(32), subgroupCap: options.cap ?? 4, crypto }, this.random);
   }
