@@ -8,7 +8,6 @@ import {
   nobleCrypto,
   type Random,
   seededRandom,
-  toHex,
 } from '../../main/grep/index.js';
 import { sharedVerdicts } from '../../sim/fleet.js';
 import type { PublicEpoch } from './adversary.js';
