@@ -1,11 +1,15 @@
 /**
- * THE contract between the renderer and the back end (Electron main process, or later the headless
+ * THE contract between the renderer and the back end (the Electron main process, or the headless
  * console). One function type per call; `Channel` names the IPC channel of each. Both ends are built
  * from `GrepApi`, so a call added here without a channel, a preload binding or a main handler does
- * not compile.
+ * not compile. Events flow the other way through one subscription (`subscribe`), typed by GrepEvent.
  *
- * This file is types plus one constant and imports nothing: the sandboxed preload bundles it and
- * the renderer sees only its types.
+ * This file is types plus constants and imports nothing: the sandboxed preload bundles it and the
+ * renderer sees only its types. Everything crossing it is plain JSON data (bytes as hex or base64
+ * strings), so the same contract serves IPC and HTTP.
+ *
+ * Failures reject with an Error carrying a `code` (ApiErrorCode, or the service's own code such as
+ * UNKNOWN_METER, STALE_PLAN, BUSY) and a message meant for the operator.
  */
 
 export interface AppInfo {
@@ -15,18 +19,386 @@ export interface AppInfo {
   readonly protocolVersion: number;
 }
 
-export type AppInfoCall = () => Promise<AppInfo>;
+// ---- session: the store is sealed under a passphrase; nothing else works until it is unlocked ----
 
-/** What `window.grep` offers. Every member is a call returning a Promise. */
-export interface GrepApi {
-  readonly appInfo: AppInfoCall;
+export interface SessionInfo {
+  /** 'new': no store yet, unlock creates it; 'locked': a store exists; 'ready': unlocked */
+  readonly state: 'new' | 'locked' | 'ready';
+  /** the store's file */
+  readonly storePath: string;
+  /** the embedded simulated DC is running (no --dc given) */
+  readonly simulated: boolean;
+  readonly group: GroupSummary | undefined;
 }
 
-export type CallName = keyof GrepApi;
+export interface GroupSummary {
+  readonly id: number;
+  readonly name: string;
+  readonly epoch: number;
+  readonly members: number;
+  readonly subgroupCap: number;
+  /** the KM's Ed25519 public key, hex: what meters are commissioned with */
+  readonly kmPublicKey: string;
+}
+
+// ---- connection ----
+
+export type DcProfileInput =
+  | { readonly name: string; readonly transport: 'tcp'; readonly host: string; readonly port: number; readonly pairingKey: string }
+  | { readonly name: string; readonly transport: 'serial'; readonly path: string; readonly baud: number; readonly pairingKey: string };
+
+/** A profile as shown: never the pairing key. */
+export type DcProfileView =
+  | { readonly name: string; readonly transport: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly name: string; readonly transport: 'serial'; readonly path: string; readonly baud: number };
+
+export interface SerialPortView {
+  readonly path: string;
+  readonly manufacturer: string | undefined;
+  readonly serialNumber: string | undefined;
+  readonly vendorId: string | undefined;
+  readonly productId: string | undefined;
+}
+
+export type LinkState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
+
+export interface LinkView {
+  readonly profile: string | undefined;
+  readonly state: LinkState;
+  /** the last error, with its hint (e.g. "add yourself to the dialout group") */
+  readonly detail: string | undefined;
+  /** ISO time of the last state change */
+  readonly since: string;
+  /** transfers handed to the DC and not yet accepted */
+  readonly pending: number;
+  readonly dc: { readonly meters: number; readonly queued: number; readonly epoch: number; readonly airtimeSeconds: number } | undefined;
+}
+
+// ---- group ----
+
+export type SyncStatus = 'in sync' | 'lagging' | 'unreachable' | 'removed';
+
+export interface MemberView {
+  readonly meterId: number;
+  readonly serial: string;
+  readonly model: string;
+  readonly subgroup: number;
+  readonly position: number;
+  readonly joinedEpoch: number;
+  readonly removedEpoch: number | null;
+  readonly status: 'member' | 'left' | 'recovered';
+  readonly sync: SyncStatus;
+  readonly ackedEpoch: number | null;
+  /** ISO time of the meter's last report */
+  readonly lastAck: string | null;
+}
+
+export interface GroupView {
+  readonly group: GroupSummary;
+  /** every meter ever commissioned, removed ones included (status says which) */
+  readonly members: readonly MemberView[];
+}
+
+// ---- history ----
+
+export interface HistoryView {
+  readonly id: number;
+  readonly planId: string;
+  readonly operation: string;
+  readonly epochFrom: number;
+  readonly epochTo: number;
+  readonly messages: Readonly<Record<string, number>>;
+  readonly bytes: number;
+  readonly actor: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly result: string;
+}
+
+export interface SchemeCostView {
+  readonly broadcasts: number;
+  readonly unicasts: number;
+  readonly bytes: number;
+}
+
+export interface CostView {
+  readonly grep: SchemeCostView;
+  readonly basic: SchemeCostView;
+  readonly lkh: SchemeCostView;
+}
+
+/** What one join, one leave and a 3-meter recovery would cost this group now, by scheme. */
+export interface CostChartView {
+  readonly members: number;
+  readonly join: CostView | undefined;
+  readonly leave: CostView | undefined;
+  readonly recover3: CostView | undefined;
+}
+
+// ---- actions: plan -> confirm -> execute ----
+
+export type Operation = 'commission' | 'leave' | 'recover' | 'periodic' | 'resync' | 'command';
+
+export interface CommissionMeterInput {
+  readonly id: number;
+  readonly serial: string;
+  readonly model: string;
+  /** 32 hex digits */
+  readonly nodeKey: string;
+}
+
+export interface PlanView {
+  readonly id: string;
+  readonly operation: Operation;
+  readonly epoch: number;
+  readonly affected: readonly number[];
+  readonly messages: Readonly<Record<string, number>>;
+  readonly broadcasts: number;
+  readonly unicasts: number;
+  readonly bytes: number;
+  readonly costs: CostView;
+  /** CSV lines left out, by number, with the reason */
+  readonly rejected: readonly { readonly line: number; readonly reason: string }[];
+  /**
+   * What the operator must type to run it, checked again by the back end: the meter id for a
+   * single leave, the ids joined by spaces for several, the group name for a recovery; undefined
+   * when a click is enough (commission, periodic, resync, command).
+   */
+  readonly confirmation: string | undefined;
+}
+
+export interface ExecuteOptions {
+  /** the text the operator typed; must equal PlanView.confirmation when that is set */
+  readonly confirmation?: string;
+  /** commission the valid CSV lines although some were rejected */
+  readonly acceptRejected?: boolean;
+}
+
+export interface ExecutionView {
+  readonly planId: string;
+  readonly epochFrom: number;
+  readonly epoch: number;
+  readonly converged: boolean;
+  readonly unreachable: readonly number[];
+  readonly resyncs: number;
+}
+
+export interface CommandRequestInput {
+  readonly action: 'open' | 'close';
+  readonly meters: 'all' | readonly number[];
+}
+
+export interface CommandResultView {
+  readonly planId: string;
+  readonly seq: number;
+  readonly action: 'open' | 'close';
+  readonly confirmed: readonly number[];
+  readonly missing: readonly number[];
+  readonly resends: number;
+}
+
+// ---- firmware ----
+
+export type StagingCheckName = 'format' | 'signature' | 'size' | 'digest' | 'model' | 'sequence';
+
+export interface CheckView {
+  readonly check: StagingCheckName;
+  readonly status: 'passed' | 'failed' | 'skipped';
+  readonly detail: string;
+}
+
+export interface ManifestView {
+  readonly vendor: string;
+  readonly model: string;
+  readonly version: string;
+  readonly sequence: number;
+  readonly size: number;
+  /** SHA-256 of the image, hex */
+  readonly digest: string;
+}
+
+export interface PackageView {
+  readonly id: number;
+  readonly manifest: ManifestView;
+  /** SHA-256 of the whole package file, hex */
+  readonly packageDigest: string;
+  readonly stagedAt: string;
+}
+
+/** Staging never throws for a bad package: the checks say why, and `staged` is then undefined. */
+export interface StagingView {
+  readonly checks: readonly CheckView[];
+  readonly manifest: ManifestView | undefined;
+  readonly staged: PackageView | undefined;
+}
+
+export interface TrustedKeyView {
+  readonly label: string;
+  /** Ed25519 public key, hex */
+  readonly publicKey: string;
+  readonly addedAt: string;
+}
+
+export type CampaignStatus = 'created' | 'distributing' | 'paused' | 'distributed' | 'activating' | 'completed' | 'cancelled';
+export type MeterCampaignState = 'pending' | 'receiving' | 'verified' | 'activated' | 'failed';
+
+export interface CampaignSummary {
+  readonly id: number;
+  readonly packageId: number;
+  readonly manifest: ManifestView;
+  readonly status: CampaignStatus;
+  readonly blockSize: number;
+  readonly totalBlocks: number;
+  readonly round: number;
+  readonly counts: Readonly<Record<MeterCampaignState, number>>;
+  readonly meters: number;
+  /** downlink bytes handed to the DC for this campaign so far */
+  readonly sentBytes: number;
+  readonly createdAt: string;
+}
+
+export interface CampaignMeterView {
+  readonly meterId: number;
+  readonly state: MeterCampaignState;
+  readonly received: number;
+  readonly reason: string | undefined;
+  readonly version: string | undefined;
+}
+
+export interface CampaignView extends CampaignSummary {
+  readonly perMeter: readonly CampaignMeterView[];
+}
+
+export interface PushInput {
+  readonly packageId: number;
+  /** default: every member of the package's model */
+  readonly meters?: readonly number[];
+  /** bytes per block, default 256 */
+  readonly blockSize?: number;
+}
+
+// ---- audit ----
+
+export interface AuditView {
+  readonly id: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  /** the row's detail as stored (JSON text) */
+  readonly detail: string;
+  readonly hash: string;
+}
+
+export type AuditVerdictView = { readonly ok: true; readonly rows: number } | { readonly ok: false; readonly rows: number; readonly problem: string };
+
+// ---- events ----
+
+export type GrepEvent =
+  | { readonly type: 'link'; readonly link: LinkView }
+  /** members, sync states or the epoch changed: refetch the group view */
+  | { readonly type: 'group'; readonly epoch: number }
+  /** a new history row, or one finished */
+  | { readonly type: 'history' }
+  | { readonly type: 'campaign'; readonly campaign: CampaignSummary }
+  /** what a long call (execute, executeCommand) is doing now, for a progress line */
+  | { readonly type: 'progress'; readonly planId: string; readonly message: string };
+
+export type Unsubscribe = () => void;
+
+// ---- the calls ----
+
+/** What `window.grep` offers. Every call returns a Promise; `subscribe` returns its own unsubscribe. */
+export interface GrepApi {
+  readonly appInfo: () => Promise<AppInfo>;
+  readonly session: () => Promise<SessionInfo>;
+  /** Creates the store on first use (passphrase of 8+ characters), opens it otherwise; wrong passphrase: code WRONG_PASSPHRASE. */
+  readonly unlock: (passphrase: string) => Promise<SessionInfo>;
+
+  readonly dcProfiles: () => Promise<readonly DcProfileView[]>;
+  readonly saveDcProfile: (profile: DcProfileInput) => Promise<readonly DcProfileView[]>;
+  readonly serialPorts: () => Promise<readonly SerialPortView[]>;
+  readonly connect: (profile: string) => Promise<LinkView>;
+  readonly disconnect: () => Promise<LinkView>;
+  readonly linkState: () => Promise<LinkView>;
+
+  readonly group: () => Promise<GroupView>;
+  readonly history: () => Promise<readonly HistoryView[]>;
+  readonly costChart: () => Promise<CostChartView>;
+
+  readonly planCommission: (meters: readonly CommissionMeterInput[]) => Promise<PlanView>;
+  readonly planCommissionCsv: (csv: string) => Promise<PlanView>;
+  readonly planLeave: (meters: readonly number[]) => Promise<PlanView>;
+  readonly planRecover: (suspected: readonly number[]) => Promise<PlanView>;
+  readonly planCommand: (request: CommandRequestInput) => Promise<PlanView>;
+  readonly execute: (planId: string, options: ExecuteOptions) => Promise<ExecutionView>;
+  readonly executeCommand: (planId: string) => Promise<CommandResultView>;
+  /** the embedded simulator's commissioning CSV (id,serial,model,nodeKey); undefined against a real DC */
+  readonly simulatedFleetCsv: () => Promise<string | undefined>;
+
+  readonly trustedKeys: () => Promise<readonly TrustedKeyView[]>;
+  readonly trustKey: (label: string, publicKey: string) => Promise<readonly TrustedKeyView[]>;
+  /** the package file as base64 */
+  readonly stageFirmware: (packageBase64: string) => Promise<StagingView>;
+  readonly firmwarePackages: () => Promise<readonly PackageView[]>;
+  readonly pushFirmware: (input: PushInput) => Promise<CampaignSummary>;
+  readonly campaigns: () => Promise<readonly CampaignSummary[]>;
+  readonly campaign: (id: number) => Promise<CampaignView>;
+  readonly pauseCampaign: (id: number) => Promise<CampaignSummary>;
+  readonly resumeCampaign: (id: number) => Promise<CampaignSummary>;
+  readonly cancelCampaign: (id: number) => Promise<CampaignSummary>;
+  readonly activateCampaign: (id: number) => Promise<CampaignSummary>;
+
+  readonly auditLog: () => Promise<readonly AuditView[]>;
+  readonly verifyAudit: () => Promise<AuditVerdictView>;
+
+  readonly subscribe: (listener: (event: GrepEvent) => void) => Unsubscribe;
+}
+
+/** The request/response calls; `subscribe` is the event stream, wired apart. */
+export type CallName = Exclude<keyof GrepApi, 'subscribe'>;
 
 export const Channel = {
   appInfo: 'grep:app-info',
+  session: 'grep:session',
+  unlock: 'grep:unlock',
+  dcProfiles: 'grep:dc-profiles',
+  saveDcProfile: 'grep:save-dc-profile',
+  serialPorts: 'grep:serial-ports',
+  connect: 'grep:connect',
+  disconnect: 'grep:disconnect',
+  linkState: 'grep:link-state',
+  group: 'grep:group',
+  history: 'grep:history',
+  costChart: 'grep:cost-chart',
+  planCommission: 'grep:plan-commission',
+  planCommissionCsv: 'grep:plan-commission-csv',
+  planLeave: 'grep:plan-leave',
+  planRecover: 'grep:plan-recover',
+  planCommand: 'grep:plan-command',
+  execute: 'grep:execute',
+  executeCommand: 'grep:execute-command',
+  simulatedFleetCsv: 'grep:simulated-fleet-csv',
+  trustedKeys: 'grep:trusted-keys',
+  trustKey: 'grep:trust-key',
+  stageFirmware: 'grep:stage-firmware',
+  firmwarePackages: 'grep:firmware-packages',
+  pushFirmware: 'grep:push-firmware',
+  campaigns: 'grep:campaigns',
+  campaign: 'grep:campaign',
+  pauseCampaign: 'grep:pause-campaign',
+  resumeCampaign: 'grep:resume-campaign',
+  cancelCampaign: 'grep:cancel-campaign',
+  activateCampaign: 'grep:activate-campaign',
+  auditLog: 'grep:audit-log',
+  verifyAudit: 'grep:verify-audit',
 } as const satisfies Record<CallName, `grep:${string}`>;
+
+/** main -> renderer: every GrepEvent, on one channel. */
+export const EVENT_CHANNEL = 'grep:event';
+
+/** Error codes of the API layer itself (argument checks), besides the service's own. */
+export type ApiErrorCode = 'UNKNOWN_CALL' | 'BAD_ARGUMENTS' | 'LOCKED' | 'NOT_CONNECTED' | 'CONFIRMATION' | 'TOO_LARGE';
 
 declare global {
   interface Window {
