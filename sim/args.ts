@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { readPublicKey } from '../main/firmware/keys.js';
 import { fromHex } from '../main/grep/bytes.js';
+
+/** The committed demo vendor key (resources/firmware/README.md): what simulated meters trust unless told otherwise. */
+export const DEMO_VENDOR_KEY_PATH = fileURLToPath(new URL('../resources/firmware/demo-vendor.pub', import.meta.url));
+/** the meters' factory firmware sequence unless --running-sequence says otherwise */
+export const DEFAULT_RUNNING_SEQUENCE = 1;
 
 /** `npm run sim -- …`: every flag checked before anything starts, with a message that names the flag. */
 const hostPort = z
@@ -23,6 +30,16 @@ const keyFile = (what: string) =>
     }
   });
 
+/** readPublicKey also refuses a small-order point, which would make the meters accept forged firmware. */
+const vendorKeyFile = z.string().transform((path, context) => {
+  try {
+    return readPublicKey(path);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `vendor public key: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
+
 export const SimArgs = z
   .object({
     meters: z.coerce.number().int().min(1).max(100_000).default(200),
@@ -37,13 +54,22 @@ export const SimArgs = z
     latency: z.coerce.number().min(0).max(60_000).default(50),
     seed: z.coerce.number().int().min(0).max(0xffffffff).default(1),
     'fleet-out': z.string().min(1).optional(),
+    /** every meter this model (a firmware campaign targets one model); default: drawn per meter */
+    model: z.string().min(1).max(255).optional(),
+    /** the vendor/operator Ed25519 public key (hex file) the meters trust for firmware */
+    'vendor-key': vendorKeyFile.prefault(DEMO_VENDOR_KEY_PATH),
+    /** the sequence number of the firmware the meters leave the factory with (anti-rollback) */
+    'running-sequence': z.coerce.number().int().min(1).max(0xffffffff).default(DEFAULT_RUNNING_SEQUENCE),
   })
   .strict()
   .refine((args) => args.tcp !== undefined || args.serial !== undefined, 'give --tcp host:port and/or --serial <tty>');
 
-export type SimArgs = z.infer<typeof SimArgs>;
+export type ParsedSimArgs = z.infer<typeof SimArgs>;
+type FirmwareFlag = 'model' | 'vendor-key' | 'running-sequence';
+/** What startSimulator takes: parsed flags, or a hand-built set (tests, the embedded DC) that may leave the firmware flags to their defaults. */
+export type SimArgs = Omit<ParsedSimArgs, FirmwareFlag> & Partial<Pick<ParsedSimArgs, FirmwareFlag>>;
 
-export function parseSimArgs(argv: readonly string[]): SimArgs {
+export function parseSimArgs(argv: readonly string[]): ParsedSimArgs {
   const raw: Record<string, string> = {};
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index]!;

@@ -1,17 +1,21 @@
+import type { FirmwareReport } from '../main/firmware/campaign.js';
+import { encodeFirmwareReport } from '../main/firmware/report.js';
 import { checkKey, type Outgoing } from '../main/grep/index.js';
-import type { DcStatus, LinkMessage, MeterReport } from '../main/link/messages.js';
+import { type DcReport, type DcStatus, type LinkMessage, METER_REPORT_BYTES, type MeterReport } from '../main/link/messages.js';
 import type { ConvergenceLink } from '../main/ops/convergence.js';
-import { type Channel, SimulatedClock } from './channel.js';
-import type { SimMeter } from './meter.js';
+import { type Channel, type Clock, SimulatedClock } from './channel.js';
+import { isFirmwareReport, type MeterAnswer, type SimMeter } from './meter.js';
 
 /**
  * The Data Concentrator's logic, without a transport: the network endpoint hands it each transfer from
- * the KM once (`handle`), it puts frames on the channel towards the meters and relays their reports
- * back in batches through `send`. It keeps the group key the KM gives it (§1: the DC is a group sender).
+ * the KM once (`handle`), it puts frames on the channel towards the meters (rekeys, commands and
+ * firmware campaign frames alike) and relays their answers back in batches through `send`: rekey and
+ * command reports as `report`, firmware reports as `firmware`. It keeps the group key the KM gives it
+ * (§1: the DC is a group sender).
  */
 
 /** What the DC says to the KM (the endpoint's DcReport). */
-export type DcToKm = Extract<LinkMessage, { readonly kind: 'report' | 'status' | 'error' }>;
+export type DcToKm = DcReport;
 
 export interface DcOptions {
   readonly channel: Channel;
@@ -23,6 +27,8 @@ export interface DcOptions {
   readonly reportBatchSeconds?: number;
   /** a batch goes at once when it holds this many; default 1000 */
   readonly maxBatch?: number;
+  /** a batch goes at once before its encoded reports would pass this many bytes; default 48 KiB */
+  readonly maxBatchBytes?: number;
   /** status every this many seconds; default none (status on request only) */
   readonly statusSeconds?: number;
   /** each report as the meter makes it, before the uplink may lose it: ground truth for traces and benchmarks */
@@ -31,6 +37,50 @@ export interface DcOptions {
 
 /** how often a real-time wait looks at the acks */
 const POLL_MS = 5;
+/** link frames carry at most 60 KiB (main/link/frame.ts): a batch leaves room for the message header and sealing */
+const MAX_BATCH_BYTES = 48 * 1024;
+
+/** Reports of one kind, held `seconds` and sent together, or sooner when the batch is full by count or by size. */
+class ReportBatch<T> {
+  private held: T[] = [];
+  private bytes = 0;
+  private armed = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly seconds: number,
+    private readonly limit: { readonly count: number; readonly bytes: number },
+    private readonly wireBytes: (report: T) => number,
+    private readonly sendAll: (reports: T[]) => void,
+  ) {}
+
+  get empty(): boolean {
+    return this.held.length === 0;
+  }
+
+  add(report: T): void {
+    const size = this.wireBytes(report);
+    if (this.held.length > 0 && this.bytes + size > this.limit.bytes) this.flush();
+    this.held.push(report);
+    this.bytes += size;
+    if (this.held.length >= this.limit.count) this.flush();
+    else if (!this.armed) {
+      this.armed = true;
+      this.clock.at(this.clock.now() + this.seconds, () => {
+        this.armed = false;
+        this.flush();
+      });
+    }
+  }
+
+  flush(): void {
+    if (this.held.length === 0) return;
+    const reports = this.held;
+    this.held = [];
+    this.bytes = 0;
+    this.sendAll(reports);
+  }
+}
 
 /** error codes of the DC's `error` messages */
 export const DcError = {
@@ -42,11 +92,9 @@ export class DataConcentrator {
   private readonly channel: Channel;
   private readonly meters: ReadonlyMap<number, SimMeter>;
   private readonly send: (message: DcToKm) => void;
-  private readonly batchSeconds: number;
-  private readonly maxBatch: number;
   private readonly onMeterReport: DcOptions['onMeterReport'];
-  private batch: MeterReport[] = [];
-  private flushArmed = false;
+  private readonly meterReports: ReportBatch<MeterReport>;
+  private readonly firmwareReports: ReportBatch<FirmwareReport>;
   /** frames not yet delivered plus reports still on the uplink */
   private inFlight = 0;
   private kg: Uint8Array | undefined;
@@ -57,9 +105,13 @@ export class DataConcentrator {
     this.channel = options.channel;
     this.meters = options.meters;
     this.send = options.send;
-    this.batchSeconds = options.reportBatchSeconds ?? 0.05;
-    this.maxBatch = Math.min(options.maxBatch ?? 1000, 0xffff);
     this.onMeterReport = options.onMeterReport;
+    const seconds = options.reportBatchSeconds ?? 0.05;
+    const limit = { count: Math.min(options.maxBatch ?? 1000, 0xffff), bytes: options.maxBatchBytes ?? MAX_BATCH_BYTES };
+    const clock = this.channel.clock;
+    this.meterReports = new ReportBatch(clock, seconds, limit, () => METER_REPORT_BYTES, (reports) => this.send({ kind: 'report', reports }));
+    // each firmware report travels behind its own u16 length
+    this.firmwareReports = new ReportBatch(clock, seconds, limit, (report) => 2 + encodeFirmwareReport(report).length, (reports) => this.send({ kind: 'firmware', reports }));
     if (options.statusSeconds !== undefined) this.everyStatus(options.statusSeconds);
   }
 
@@ -73,7 +125,7 @@ export class DataConcentrator {
 
   /** Nothing on the medium, on the uplink or waiting in a batch. */
   get idle(): boolean {
-    return this.inFlight === 0 && this.batch.length === 0;
+    return this.inFlight === 0 && this.meterReports.empty && this.firmwareReports.empty;
   }
 
   handle(message: LinkMessage): void {
@@ -123,7 +175,8 @@ export class DataConcentrator {
   /** Stops periodic status; flushes what is batched. */
   close(): void {
     this.closed = true;
-    this.flush();
+    this.meterReports.flush();
+    this.firmwareReports.flush();
   }
 
   // ---- stepping, simulated clock only ----
@@ -141,33 +194,17 @@ export class DataConcentrator {
     return this.channel.simulated.runUntil(deadline, satisfied);
   }
 
-  private relay(report: MeterReport | undefined): void {
-    if (!report) return;
-    this.onMeterReport?.(report, this.channel.clock.now());
-    const arrives = this.channel.uplink(report.member, () => {
+  /** A meter's answer over the lossy uplink, into the batch of its kind. */
+  private relay(answer: MeterAnswer | undefined): void {
+    if (!answer) return;
+    const firmware = isFirmwareReport(answer);
+    if (!firmware) this.onMeterReport?.(answer, this.channel.clock.now());
+    const arrives = this.channel.uplink(firmware ? answer.meter : answer.member, () => {
       this.inFlight--;
-      this.collect(report);
+      if (firmware) this.firmwareReports.add(answer);
+      else this.meterReports.add(answer);
     });
     if (arrives) this.inFlight++;
-  }
-
-  private collect(report: MeterReport): void {
-    this.batch.push(report);
-    if (this.batch.length >= this.maxBatch) this.flush();
-    else if (!this.flushArmed) {
-      this.flushArmed = true;
-      this.channel.clock.at(this.channel.clock.now() + this.batchSeconds, () => {
-        this.flushArmed = false;
-        this.flush();
-      });
-    }
-  }
-
-  private flush(): void {
-    if (this.batch.length === 0) return;
-    const reports = this.batch;
-    this.batch = [];
-    this.send({ kind: 'report', reports });
   }
 
   private everyStatus(seconds: number): void {

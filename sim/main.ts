@@ -1,6 +1,7 @@
 /**
  * `npm run sim -- --meters 1000 --tcp 127.0.0.1:4059 --serial <tty> --pairing-key <file>
- * --km-public-key <file> --loss 0.01 --rate 5000 --latency 50 --seed 1`
+ * --km-public-key <file> --loss 0.01 --rate 5000 --latency 50 --seed 1 --model 'GX-110 single-phase'
+ * --vendor-key <file> --running-sequence 1`
  */
 import { parseSimArgs, type SimArgs } from './args.js';
 import { startSimulator } from './simulator.js';
@@ -9,7 +10,7 @@ let args: SimArgs;
 try {
   args = parseSimArgs(process.argv.slice(2));
 } catch (error) {
-  process.stderr.write(`${(error as Error).message}\nusage: npm run sim -- --tcp host:port | --serial <tty> --pairing-key <hex file> --km-public-key <hex file> [--meters N] [--loss p] [--rate bit/s] [--latency ms] [--seed n] [--group id] [--fleet-out csv]\n`);
+  process.stderr.write(`${(error as Error).message}\nusage: npm run sim -- --tcp host:port | --serial <tty> --pairing-key <hex file> --km-public-key <hex file> [--meters N] [--loss p] [--rate bit/s] [--latency ms] [--seed n] [--group id] [--fleet-out csv] [--model name] [--vendor-key <hex pub file>, default resources/firmware/demo-vendor.pub] [--running-sequence n, default 1]\n`);
   process.exit(2);
 }
 const simulator = await startSimulator(args, (line) => process.stdout.write(`${line}\n`));

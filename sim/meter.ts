@@ -2,6 +2,8 @@ import { acceptCommand, commandDetail, isCommand } from '../main/grep/command.js
 import { BasicMember } from '../main/grep/baselines/basic.js';
 import { LkhMember } from '../main/grep/baselines/lkh.js';
 import { FINGERPRINT_BYTES, type GrepCrypto, kgFingerprint, Member, type MemberIdentity, type MemberOutcome } from '../main/grep/index.js';
+import { isFirmwareFrame } from '../main/firmware/blocks.js';
+import type { FirmwareReport } from '../main/firmware/campaign.js';
 import type { MeterReport } from '../main/link/messages.js';
 import { FirmwareSlot, type RunningFirmware } from './firmwareSlot.js';
 
@@ -57,6 +59,17 @@ export interface FactoryFirmware {
   readonly vendorKeys: readonly Uint8Array[];
 }
 
+/**
+ * What a meter answers to one frame: a rekey or command report, or a firmware campaign report. The two
+ * share no field name, so `'status' in answer` (isFirmwareReport) tells them apart without a wrapper
+ * around the MeterReport that callers of receive() already read.
+ */
+export type MeterAnswer = MeterReport | FirmwareReport;
+
+export function isFirmwareReport(answer: MeterAnswer): answer is FirmwareReport {
+  return 'status' in answer;
+}
+
 const FACTORY_FIRMWARE: FactoryFirmware = { running: { version: 'factory', sequence: 1 }, vendorKeys: [] };
 
 const NO_FINGERPRINT = new Uint8Array(FINGERPRINT_BYTES);
@@ -66,7 +79,7 @@ export class SimMeter {
   readonly serial: string;
   readonly model: string;
   readonly member: GroupMember;
-  /** campaign frames go here (the campaign runner hands them over), not to receive() */
+  /** where receive() puts campaign frames; the in-process campaign runner and bench hand them over directly */
   readonly firmware: FirmwareSlot;
   private readonly groupId: number;
   private readonly kmPublicKey: Uint8Array;
@@ -111,8 +124,9 @@ export class SimMeter {
     return this.fingerprintOf.fingerprint;
   }
 
-  /** One frame off the medium; returns the report for the DC to relay, if this frame calls for one. */
-  receive(bytes: Uint8Array): MeterReport | undefined {
+  /** One frame off the medium; returns the answer for the DC to relay, if this frame calls for one. */
+  receive(bytes: Uint8Array): MeterAnswer | undefined {
+    if (isFirmwareFrame(bytes)) return this.firmware.receive(bytes);
     if (isCommand(bytes)) return this.execute(bytes);
     const outcome = this.member.receive(bytes);
     switch (outcome.status) {

@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { nodeCrypto, nodeRandom } from '../main/crypto/node.js';
 import { DcEndpoint } from '../main/link/endpoint.js';
-import type { SimArgs } from './args.js';
+import { readPublicKey } from '../main/firmware/keys.js';
+import { DEFAULT_RUNNING_SEQUENCE, DEMO_VENDOR_KEY_PATH, type SimArgs } from './args.js';
 import { Channel } from './channel.js';
 import { DataConcentrator } from './dc.js';
 import { Fleet } from './fleet.js';
@@ -19,7 +20,12 @@ export interface RunningSimulator {
 }
 
 export async function startSimulator(args: SimArgs, log: (line: string) => void = () => undefined): Promise<RunningSimulator> {
-  const fleet = new Fleet({ seed: args.seed, meters: args.meters, groupId: args.group, kmPublicKey: args['km-public-key'], crypto: nodeCrypto });
+  // a hand-built SimArgs gets what the flags default to
+  const firmware = {
+    running: { version: 'factory', sequence: args['running-sequence'] ?? DEFAULT_RUNNING_SEQUENCE },
+    vendorKeys: [args['vendor-key'] ?? readPublicKey(DEMO_VENDOR_KEY_PATH)],
+  };
+  const fleet = new Fleet({ seed: args.seed, meters: args.meters, groupId: args.group, kmPublicKey: args['km-public-key'], crypto: nodeCrypto, model: args.model, firmware });
   if (args['fleet-out']) writeFileSync(args['fleet-out'], fleet.toCsv());
   const channel = new Channel({ bitRate: args.rate, latency: args.latency / 1000, loss: args.loss, seed: args.seed, clock: 'realtime' });
   let endpoint: DcEndpoint | undefined;
@@ -34,7 +40,7 @@ export async function startSimulator(args: SimArgs, log: (line: string) => void 
   });
   endpoint.on('state', (state) => log(`link ${state.state} ${state.peer}${'reason' in state ? `: ${state.reason.message}` : ''}`));
   await endpoint.start();
-  log(`simulated DC: ${args.meters} meters, loss ${args.loss}, ${args.rate} bit/s, latency ${args.latency} ms` +
+  log(`simulated DC: ${args.meters} meters${args.model ? ` (${args.model})` : ''}, loss ${args.loss}, ${args.rate} bit/s, latency ${args.latency} ms` +
     `${endpoint.tcpPort !== undefined ? `, tcp ${args.tcp!.host}:${endpoint.tcpPort}` : ''}${args.serial ? `, serial ${args.serial}` : ''}`);
   return {
     endpoint,

@@ -4,4 +4,5 @@ export * from './campaign.js';
 export * from './errors.js';
 export * from './keys.js';
 export * from './package.js';
+export * from './report.js';
 export * from './verify.js';

@@ -152,7 +152,7 @@ export class DcLink extends EventEmitter<DcLinkEvents> {
 
   private onMessage(message: LinkMessage): void {
     if (message.kind !== 'accepted') {
-      if (message.kind === 'report' || message.kind === 'status' || message.kind === 'error') this.emit('message', message);
+      if (message.kind === 'report' || message.kind === 'firmware' || message.kind === 'status' || message.kind === 'error') this.emit('message', message);
       return;
     }
     const queued = this.queue.get(message.transfer);

@@ -2,6 +2,8 @@ import { ByteReader, ByteWriter } from '../grep/bytes.js';
 import { FINGERPRINT_BYTES, KEY_BYTES } from '../grep/crypto.js';
 import { fail } from '../grep/errors.js';
 import { checkU32 } from '../grep/wire.js';
+import type { FirmwareReport } from '../firmware/campaign.js';
+import { decodeFirmwareReport, encodeFirmwareReport } from '../firmware/report.js';
 
 /**
  * What the Key Manager and the Data Concentrator say to each other once the session is up (GREP.md §9),
@@ -18,6 +20,8 @@ export type LinkMessage =
   | { readonly kind: 'accepted'; readonly transfer: number }
   /** DC -> KM: meter acknowledgements and gap reports, batched */
   | { readonly kind: 'report'; readonly reports: readonly MeterReport[] }
+  /** DC -> KM: meters' answers to firmware campaign frames, batched apart from the rekey reports */
+  | { readonly kind: 'firmware'; readonly reports: readonly FirmwareReport[] }
   | { readonly kind: 'status'; readonly status: DcStatus }
   | { readonly kind: 'error'; readonly code: number; readonly message: string };
 
@@ -25,7 +29,7 @@ export type LinkMessageKind = LinkMessage['kind'];
 /** What the KM hands the DC to relay. */
 export type Transfer = Extract<LinkMessage, { kind: 'broadcast' | 'unicast' | 'keyUpdate' }>;
 /** What the DC tells the KM besides `accepted`. */
-export type DcReport = Extract<LinkMessage, { kind: 'report' | 'status' | 'error' }>;
+export type DcReport = Extract<LinkMessage, { kind: 'report' | 'firmware' | 'status' | 'error' }>;
 
 /** A meter's (member id, epoch, 4-byte KG fingerprint) acknowledgement (§7), or its report of a gap. */
 export interface MeterReport {
@@ -55,12 +59,15 @@ const KIND_CODE: Record<LinkMessageKind, number> = {
   accepted: 0x20,
   report: 0x21,
   status: 0x22,
+  firmware: 0x23,
   error: 0x7f,
 };
 const KIND_OF = new Map(Object.entries(KIND_CODE).map(([kind, code]) => [code, kind as LinkMessageKind]));
 const EVENTS = ['ack', 'gap', 'command'] as const;
-const REPORT_BYTES = 4 + 4 + FINGERPRINT_BYTES + 1 + 4;
+/** one MeterReport on the wire: member, epoch, fingerprint, event, detail */
+export const METER_REPORT_BYTES = 4 + 4 + FINGERPRINT_BYTES + 1 + 4;
 const MAX_ERROR_TEXT = 1024;
+const MAX_REPORTS = 0xffff;
 
 export function linkMessageCode(kind: LinkMessageKind): number {
   return KIND_CODE[kind];
@@ -89,6 +96,8 @@ function checkFields(message: LinkMessage): void {
 export function encodeLinkMessage(message: LinkMessage): Uint8Array {
   checkFields(message);
   const text = message.kind === 'error' ? new TextEncoder().encode(message.message).slice(0, MAX_ERROR_TEXT) : undefined;
+  if ((message.kind === 'report' || message.kind === 'firmware') && message.reports.length > MAX_REPORTS) fail('OVERSIZED', `at most ${MAX_REPORTS} reports per frame`);
+  const firmware = message.kind === 'firmware' ? message.reports.map(encodeFirmwareReport) : undefined;
   const size = (() => {
     switch (message.kind) {
       case 'broadcast':
@@ -100,7 +109,9 @@ export function encodeLinkMessage(message: LinkMessage): Uint8Array {
       case 'accepted':
         return 1 + 4;
       case 'report':
-        return 1 + 2 + message.reports.length * REPORT_BYTES;
+        return 1 + 2 + message.reports.length * METER_REPORT_BYTES;
+      case 'firmware':
+        return 1 + 2 + firmware!.reduce((sum, report) => sum + 2 + report.length, 0);
       case 'status':
         return 1 + 4 + 4 + 4 + 8;
       case 'error':
@@ -118,9 +129,13 @@ export function encodeLinkMessage(message: LinkMessage): Uint8Array {
     case 'accepted':
       return writer.u32(message.transfer).done();
     case 'report':
-      if (message.reports.length > 0xffff) fail('OVERSIZED', 'at most 65535 reports per frame');
       writer.u16(message.reports.length);
       for (const r of message.reports) writer.u32(r.member).u32(r.epoch).raw(r.fingerprint).u8(EVENTS.indexOf(r.event)).u32(r.detail);
+      return writer.done();
+    case 'firmware':
+      writer.u16(firmware!.length);
+      // a report's own length prefix keeps a bad one from shifting the reading of the next
+      for (const report of firmware!) writer.u16(report.length).raw(report);
       return writer.done();
     case 'status': {
       const { meters, queued, epoch, airtimeSeconds } = message.status;
@@ -162,6 +177,12 @@ export function decodeLinkMessage(bytes: Uint8Array): LinkMessage {
         if (!event) fail('MALFORMED', 'unknown meter report event');
         return { member, epoch, fingerprint, event, detail: reader.u32('detail') };
       });
+      message = { kind, reports };
+      break;
+    }
+    case 'firmware': {
+      const count = reader.u16('firmware report count');
+      const reports = Array.from({ length: count }, () => decodeFirmwareReport(reader.raw(reader.u16('firmware report length'), 'firmware report')));
       message = { kind, reports };
       break;
     }

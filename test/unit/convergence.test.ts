@@ -6,6 +6,7 @@ import { Convergence, type ConvergenceLink, type ConvergenceOptions, type Conver
 import { Channel } from '../../sim/channel.js';
 import { DataConcentrator, inProcessLink } from '../../sim/dc.js';
 import { Fleet } from '../../sim/fleet.js';
+import { isFirmwareReport } from '../../sim/meter.js';
 
 const crypto = nodeCrypto;
 
@@ -94,7 +95,7 @@ function scripted(fleet: Fleet, options: Partial<ConvergenceOptions> = {}) {
       const reports: MeterReport[] = [];
       for (const meter of targets) {
         const report = deaf.has(meter.id) ? undefined : meter.receive(message.bytes);
-        if (report) reports.push(report);
+        if (report && !isFirmwareReport(report)) reports.push(report);
       }
       driver!.observe(reports);
     },

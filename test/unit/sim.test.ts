@@ -1,11 +1,16 @@
 import { describe, expect, test } from 'vitest';
 import { nodeCrypto } from '../../main/crypto/node.js';
+import { missingBitmap } from '../../main/firmware/bitmap.js';
+import type { FirmwareReport } from '../../main/firmware/campaign.js';
+import { pack, parse } from '../../main/firmware/package.js';
 import { encodeCommand, readCommandDetail } from '../../main/grep/command.js';
 import { KeyManager, seededRandom, toHex } from '../../main/grep/index.js';
-import type { LinkMessage, MeterReport } from '../../main/link/messages.js';
+import { encodeLinkMessage, type LinkMessage, type MeterReport } from '../../main/link/messages.js';
 import { Channel, type ChannelConfig } from '../../sim/channel.js';
 import { DataConcentrator, DcError } from '../../sim/dc.js';
+import { firmwareGroup } from '../../sim/firmwareGroup.js';
 import { Fleet, meterProfiles } from '../../sim/fleet.js';
+import { isFirmwareReport } from '../../sim/meter.js';
 
 const crypto = nodeCrypto;
 const simulated = (overrides: Partial<ChannelConfig> = {}) =>
@@ -165,5 +170,85 @@ describe('data concentrator', () => {
     dc.run();
     expect([...fleet.meters.values()].filter((meter) => meter.disconnector === 'open').map((meter) => meter.id)).toEqual([2, 11]);
     expect(reports().filter((report) => report.event === 'command')).toHaveLength(4);
+  });
+
+  describe('firmware campaign frames through the DC', () => {
+    const vendorKey = seededRandom(9)(32);
+    const MODEL = 'GX-310 three-phase';
+    const pkg = parse(pack(crypto, seededRandom(10)(2000), { vendor: 'Acme', model: MODEL, version: '2.0.0', sequence: 2 }, vendorKey));
+    const campaign = (options: { maxBatchBytes?: number } = {}) => {
+      const fw = firmwareGroup({ seed: 4, meters: 6, model: MODEL, factory: { running: { version: '1.0.0', sequence: 1 }, vendorKeys: [crypto.publicKey(vendorKey)] }, crypto, loss: 0, rate: 50_000 });
+      const sealer = fw.sealer({ campaign: 7, pkg });
+      const toKm: LinkMessage[] = [];
+      const dc = new DataConcentrator({ channel: fw.channel, meters: fw.fleet.meters, send: (message) => toKm.push(message), ...options });
+      let transfer = 0;
+      const broadcast = (payload: Uint8Array) => dc.handle({ kind: 'broadcast', transfer: ++transfer, payload });
+      const unicast = (member: number, payload: Uint8Array) => dc.handle({ kind: 'unicast', transfer: ++transfer, member, payload });
+      /** the firmware reports the KM got since the last call, by meter */
+      const heard = () => {
+        dc.run();
+        const messages = toKm.splice(0);
+        expect(messages.every((message) => message.kind === 'firmware')).toBe(true);
+        return messages.flatMap((message) => (message.kind === 'firmware' ? message.reports : [])).sort((a, b) => a.meter - b.meter);
+      };
+      return { fw, sealer, dc, toKm, broadcast, unicast, heard };
+    };
+
+    test('KEY, BLOCK, QUERY and ACTIVATE reach the meters; their answers come back as firmware messages', () => {
+      const { fw, sealer, broadcast, unicast, heard } = campaign();
+      expect(sealer.totalBlocks).toBe(8);
+      broadcast(sealer.query(1));
+      expect(heard()).toEqual([1, 2, 3, 4, 5, 6].map((meter): FirmwareReport => ({ meter, campaign: 7, status: 'no-key' })));
+
+      broadcast(sealer.key(fw.km.epoch, fw.km.groupKey()));
+      for (let index = 0; index < sealer.totalBlocks; index++) if (index !== 3) broadcast(sealer.block(index));
+      expect(heard()).toEqual([]); // key and blocks draw no answer
+      broadcast(sealer.query(2));
+      const gap = missingBitmap(8, (index) => index !== 3);
+      expect(heard()).toEqual([1, 2, 3, 4, 5, 6].map((meter): FirmwareReport => ({ meter, campaign: 7, status: 'receiving', missing: gap })));
+
+      // the missing block to meter 2 alone, then a query to it alone
+      unicast(2, sealer.block(3));
+      unicast(2, sealer.query(3));
+      expect(heard()).toEqual([{ meter: 2, campaign: 7, status: 'verified' }]);
+      broadcast(sealer.activate());
+      expect(heard()).toEqual([{ meter: 2, campaign: 7, status: 'activated', version: '2.0.0' }]);
+      expect(fw.fleet.get(2).firmware.running).toEqual({ version: '2.0.0', sequence: 2 });
+      expect(fw.fleet.get(1).firmware.running).toEqual({ version: '1.0.0', sequence: 1 });
+    });
+
+    test('a meter hands a firmware frame to its slot and a rekey frame to its member', () => {
+      const { fw, sealer } = campaign();
+      const answer = fw.fleet.get(1).receive(sealer.query(1));
+      expect(answer && isFirmwareReport(answer)).toBe(true);
+      expect(fw.fleet.get(1).receive(sealer.key(fw.km.epoch, fw.km.groupKey()))).toBeUndefined();
+      expect(fw.fleet.get(1).firmware.slot).toMatchObject({ campaign: 7, state: 'receiving', received: 0 });
+    });
+
+    test('a firmware batch goes before its encoded size would pass the cap, and each fits a link frame', () => {
+      // a receiving report with a 1-byte bitmap is 2 + 12 bytes on the wire: three fit under 45, not four
+      const { fw, sealer, broadcast, toKm, dc } = campaign({ maxBatchBytes: 45 });
+      broadcast(sealer.key(fw.km.epoch, fw.km.groupKey()));
+      broadcast(sealer.query(1));
+      dc.run();
+      expect(toKm.map((message) => (message.kind === 'firmware' ? message.reports.map((report) => report.meter) : []))).toEqual([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
+      for (const message of toKm) expect(encodeLinkMessage(message).length).toBeLessThanOrEqual(1 + 2 + 45);
+    });
+
+    test('the uplink loses firmware reports like any other', () => {
+      const { fw, sealer } = campaign();
+      const toKm: LinkMessage[] = [];
+      const dc = new DataConcentrator({ channel: simulated({ uplinkLoss: 1 }), meters: fw.fleet.meters, send: (message) => toKm.push(message) });
+      dc.handle({ kind: 'broadcast', transfer: 1, payload: sealer.key(fw.km.epoch, fw.km.groupKey()) });
+      dc.handle({ kind: 'broadcast', transfer: 2, payload: sealer.query(1) });
+      dc.run();
+      // every meter heard the downlink (it holds the campaign key), and no answer came up
+      expect([...fw.fleet.meters.values()].map((meter) => meter.firmware.slot?.campaign)).toEqual([7, 7, 7, 7, 7, 7]);
+      expect(toKm).toEqual([]);
+      expect(dc.idle).toBe(true);
+    });
   });
 });
