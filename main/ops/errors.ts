@@ -9,7 +9,13 @@ export type ServiceErrorCode =
   | 'PLAN_CONSUMED'
   | 'STALE_PLAN'
   | 'REJECTED_ROWS'
-  | 'BUSY';
+  | 'BUSY'
+  | 'UNKNOWN_PACKAGE'
+  | 'UNKNOWN_CAMPAIGN'
+  /** a campaign step not allowed in the campaign's current status, or meters already in an open campaign */
+  | 'CAMPAIGN_STATE'
+  /** a firmware signing key that would accept forged signatures */
+  | 'BAD_KEY';
 
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';

@@ -39,6 +39,8 @@ export interface ServiceOptions {
   readonly maxRounds?: number;
   /** called between the commit and the first send; the crash-safety tests stop the service here */
   readonly afterCommit?: () => void;
+  /** called once a leave or recovery has committed, with the meters it removed (firmware campaigns drop them) */
+  readonly onRemoved?: (meters: readonly number[]) => void;
 }
 
 export interface ExecutionResult extends ConvergenceResult {
@@ -120,6 +122,11 @@ export class KeyManagerService {
     return this.group.publicKey;
   }
 
+  /** The group's current epoch and KG: a firmware campaign wraps its content key under it at send time. */
+  groupKey(): { epoch: number; kg: Uint8Array } {
+    return { epoch: this.km.epoch, kg: this.km.groupKey() };
+  }
+
   /** Stops listening to the link; the link and the store belong to the caller. */
   close(): void {
     this.detach();
@@ -183,6 +190,7 @@ export class KeyManagerService {
       this.convergence = this.newConvergence();
       throw error;
     }
+    if (stored.operation === 'leave' || stored.operation === 'recover') this.options.onRemoved?.(stored.affected);
     this.options.afterCommit?.();
 
     this.durable.expect(committed.entries);

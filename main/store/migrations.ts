@@ -48,4 +48,25 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // group commands (GREP.md §10): a meter executes only a seq above the last one it executed, so the seq must survive restarts
   ['ALTER TABLE groups ADD COLUMN command_seq INTEGER NOT NULL DEFAULT 0'],
+  // firmware campaigns (GREP.md §10): staged packages, the vendor keys staging trusts, campaigns as the
+  // engine's JSON state with their sealed content key, and per model the highest sequence activated
+  // (anti-rollback for later staging)
+  [
+    `CREATE TABLE firmware_keys (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, label TEXT NOT NULL, public_key BLOB NOT NULL UNIQUE, added_at TEXT NOT NULL)`,
+    // the package as staged, byte for byte: the campaign's frames are cut from it and the vendor signature is over it
+    `CREATE TABLE firmware_packages (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER NOT NULL REFERENCES groups(id), vendor TEXT NOT NULL, model TEXT NOT NULL,
+      version TEXT NOT NULL, sequence INTEGER NOT NULL, size INTEGER NOT NULL, digest TEXT NOT NULL, package_digest TEXT NOT NULL,
+      bytes BLOB NOT NULL, staged_at TEXT NOT NULL)`,
+    // AUTOINCREMENT: the id is the campaign id in every frame, and a meter's slot keys on it
+    `CREATE TABLE firmware_campaigns (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER NOT NULL REFERENCES groups(id),
+      package_id INTEGER NOT NULL REFERENCES firmware_packages(id), block_size INTEGER NOT NULL, sealed_kfw BLOB NOT NULL,
+      status TEXT NOT NULL, state TEXT NOT NULL, round_sends TEXT NOT NULL, sent_bytes INTEGER NOT NULL,
+      created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+    `CREATE TABLE firmware_versions (
+      group_id INTEGER NOT NULL REFERENCES groups(id), model TEXT NOT NULL, sequence INTEGER NOT NULL, version TEXT NOT NULL,
+      campaign_id INTEGER NOT NULL, activated_at TEXT NOT NULL, PRIMARY KEY (group_id, model))`,
+  ],
 ];

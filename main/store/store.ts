@@ -1,6 +1,7 @@
 import { type AuditEntry, type AuditVerdict, appendAudit, auditEntries, verifyAudit } from './audit.js';
 import { type Db, openDatabase } from './db.js';
 import { StoreError } from './errors.js';
+import { FirmwareRepo } from './firmwareRepo.js';
 import { type ScryptCost, Sealer } from './sealing.js';
 
 /*
@@ -77,10 +78,20 @@ export type DcProfile =
   | { readonly name: string; readonly transport: 'tcp'; readonly host: string; readonly port: number; readonly pairingKey: Uint8Array }
   | { readonly name: string; readonly transport: 'serial'; readonly path: string; readonly baud: number; readonly pairingKey: Uint8Array };
 
+/** A profile as listed: where the DC is, never its key. */
+export type DcProfileSummary =
+  | { readonly name: string; readonly transport: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly name: string; readonly transport: 'serial'; readonly path: string; readonly baud: number };
+
 const bytes = (value: Buffer | Uint8Array) => new Uint8Array(value);
 
 export class KmStore {
-  private constructor(readonly db: Db, readonly path: string, private readonly sealer: Sealer) {}
+  /** firmware packages, trusted keys, campaigns (firmwareRepo.ts) */
+  readonly firmware: FirmwareRepo;
+
+  private constructor(readonly db: Db, readonly path: string, private readonly sealer: Sealer) {
+    this.firmware = new FirmwareRepo(db, sealer);
+  }
 
   /** A new store (or an existing empty schema) keyed by `passphrase`. */
   static create(path: string, passphrase: string, scrypt?: ScryptCost): KmStore {
@@ -267,6 +278,13 @@ export class KmStore {
     return row.transport === 'tcp'
       ? { name: row.name, transport: 'tcp', host: row.host, port: row.port, pairingKey }
       : { name: row.name, transport: 'serial', path: row.serial_path, baud: row.baud, pairingKey };
+  }
+
+  /** Every saved profile by name, without its pairing key (nothing is unsealed). */
+  dcProfiles(): DcProfileSummary[] {
+    const rows = this.db.prepare('SELECT name, transport, host, port, serial_path, baud FROM dc_profiles ORDER BY name').all() as
+      { name: string; transport: 'tcp' | 'serial'; host: string; port: number; serial_path: string; baud: number }[];
+    return rows.map((row) => (row.transport === 'tcp' ? { name: row.name, transport: 'tcp', host: row.host, port: row.port } : { name: row.name, transport: 'serial', path: row.serial_path, baud: row.baud }));
   }
 
   audit(actor: string, action: string, detail: unknown): AuditEntry {
