@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
+import type { CampaignSummary } from '../../preload/api.js';
 import type { DcLink, LinkState } from '../link/client.js';
+import { linkToDc } from '../ops/dcLink.js';
+import { FirmwareService } from '../ops/firmware.js';
+import { KeyManagerService } from '../ops/service.js';
 import { type DcProfile, KmStore } from '../store/index.js';
 import type { GlobalArgs } from './args.js';
 import { CliError, ExitCode } from './errors.js';
@@ -83,5 +87,36 @@ export function connect(link: DcLink, profile: DcProfile, timeoutSeconds: number
     const timer = setTimeout(() => finish(new CliError(ExitCode.dcUnreachable, 'DC_UNREACHABLE', `no session with the DC at ${dcAddress(profile)} within ${seconds} s${last}`)), seconds * 1000);
     link.on('state', onState);
     link.start();
+  });
+}
+
+export interface FirmwareSession {
+  readonly group: string;
+  readonly firmware: FirmwareService;
+  /** the link is only started by commands that send: the others work with the DC down */
+  connect(): Promise<void>;
+}
+
+/**
+ * The firmware service of the group, beside the Key Manager service whose group key wraps each
+ * campaign's content key. Both are closed, and the link stopped, whatever `work` does.
+ */
+export function withFirmware<T>(global: GlobalArgs, onProgress: (summary: CampaignSummary) => void, work: (session: FirmwareSession) => Promise<T>): Promise<T> {
+  return withStore(global, async (store) => {
+    const group = groupName(store, global);
+    const profile = dcProfile(store, global);
+    const link = linkToDc(profile);
+    const keys = KeyManagerService.open({ store, group, actor, link });
+    try {
+      const firmware = FirmwareService.open({ store, group, actor, link, groupKey: () => keys.groupKey(), onProgress });
+      try {
+        return await work({ group, firmware, connect: () => connect(link, profile, global.timeout) });
+      } finally {
+        firmware.close();
+      }
+    } finally {
+      keys.close();
+      await link.stop();
+    }
   });
 }

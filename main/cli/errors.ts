@@ -1,3 +1,4 @@
+import { CHECK_CODES, FirmwareError, type FirmwareErrorCode } from '../firmware/errors.js';
 import { LinkError } from '../link/errors.js';
 import { ServiceError } from '../ops/errors.js';
 import { StoreError } from '../store/index.js';
@@ -12,16 +13,22 @@ export const ExitCode = {
   /** wrong passphrase, corrupt or missing store */
   store: 4,
   dcUnreachable: 5,
+  /** a firmware package that cannot be read or fails a staging check */
+  badPackage: 6,
+  /** Ctrl-C or a kill while waiting on a campaign, which stays stored */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export const EXIT_CODE_HELP = `exit codes:
-  0  ok
-  1  operation refused, failed, or not converged within --timeout
-  2  bad arguments
-  3  not confirmed (no --yes and no terminal to ask, or the answer was not "yes")
-  4  store error (wrong passphrase, corrupt or missing file)
-  5  DC unreachable (no answer, or it refused the pairing key)`;
+    0  ok
+    1  operation refused, failed, or not converged within --timeout
+    2  bad arguments
+    3  not confirmed (no --yes and no terminal to ask, or the answer was not "yes")
+    4  store error (wrong passphrase, corrupt or missing file)
+    5  DC unreachable (no answer, or it refused the pairing key)
+    6  firmware package refused: unreadable (corrupt, truncated) or failed a staging check (the message names it)
+  130  interrupted (Ctrl-C, kill) while waiting on a firmware campaign: it stays stored (grepctl fw status)`;
 
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -42,8 +49,21 @@ export function classify(error: unknown): { exitCode: ExitCode; code: string; me
     // a group name is an argument like any other; everything else is about the file or its passphrase
     return { exitCode: error.code === 'UNKNOWN_GROUP' ? ExitCode.badArguments : ExitCode.store, code: error.code, message: error.message };
   }
-  if (error instanceof ServiceError) return { exitCode: error.code === 'BAD_INPUT' ? ExitCode.badArguments : ExitCode.failed, code: error.code, message: error.message };
+  if (error instanceof FirmwareError) return { exitCode: firmwareExitCode(error.code), code: error.code, message: error.message };
+  if (error instanceof ServiceError) return { exitCode: NAMED_WRONG.has(error.code) ? ExitCode.badArguments : ExitCode.failed, code: error.code, message: error.message };
   if (error instanceof Error && error.name === 'SqliteError') return { exitCode: ExitCode.store, code: 'SQLITE', message: error.message };
   if (error instanceof LinkError) return { exitCode: error.code === 'BAD_KEY' || error.code === 'BAD_ARGUMENT' ? ExitCode.failed : ExitCode.dcUnreachable, code: error.code, message: error.message };
   return { exitCode: ExitCode.failed, code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Service refusals that mean the command line named something wrong (an id that does not exist). */
+const NAMED_WRONG: ReadonlySet<string> = new Set(['BAD_INPUT', 'UNKNOWN_PACKAGE', 'UNKNOWN_CAMPAIGN']);
+
+/** A staging check failed: the package itself is refused, whatever the command. */
+const PACKAGE_REFUSALS: ReadonlySet<FirmwareErrorCode> = new Set(Object.values(CHECK_CODES));
+
+function firmwareExitCode(code: FirmwareErrorCode): ExitCode {
+  if (PACKAGE_REFUSALS.has(code)) return ExitCode.badPackage;
+  // a key file or a manifest field given on the command line
+  return code === 'BAD_ARGUMENT' ? ExitCode.badArguments : ExitCode.failed;
 }

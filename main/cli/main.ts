@@ -5,13 +5,14 @@
 import { backupCommands } from './backup.js';
 import { check, GLOBAL_HELP, GLOBAL_OPTIONS, GlobalArgs, splitArgv } from './args.js';
 import { CliError, classify, EXIT_CODE_HELP, ExitCode } from './errors.js';
+import { firmwareCommands } from './firmware.js';
 import { groupCommands } from './groupCommand.js';
 import { inspectCommands } from './inspect.js';
 import { operationCommands } from './operations.js';
 import { setupCommands } from './setup.js';
 import type { Subcommand } from './spec.js';
 
-const SUBCOMMANDS: readonly Subcommand[] = [...setupCommands, ...operationCommands, ...groupCommands, ...inspectCommands, ...backupCommands];
+const SUBCOMMANDS: readonly Subcommand[] = [...setupCommands, ...operationCommands, ...groupCommands, ...inspectCommands, ...backupCommands, ...firmwareCommands];
 
 const usageOf = (command: Subcommand) => `grepctl ${command.words.join(' ')} ${command.usage}`.trimEnd();
 
