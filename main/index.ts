@@ -1,5 +1,8 @@
+import { hostname, userInfo } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
+import { EVENT_CHANNEL } from '../preload/api.js';
+import { Backend } from './app/backend.js';
 import { registerIpc } from './ipc/index.js';
 
 /*
@@ -61,9 +64,21 @@ function lockDownSession(): void {
   session.defaultSession.setPermissionCheckHandler(() => false);
 }
 
-const ipc = registerIpc({ app: { name: app.getName(), version: app.getVersion() }, isAppPage });
+// The desktop app runs the embedded simulated DC until the operator connects a real one.
+const backend = new Backend({
+  dataDir: app.getPath('userData'),
+  actor: `${userInfo().username}@${hostname()} (desktop)`,
+  simulated: {},
+});
+const ipc = registerIpc({ app: { name: app.getName(), version: app.getVersion() }, isAppPage, backend });
 
 let mainWindow: BrowserWindow | null = null;
+
+// Events go to the app's own window only, and only while it shows the app's page.
+backend.subscribe((event) => {
+  const contents = mainWindow?.webContents;
+  if (contents && !contents.isDestroyed() && isAppPage(contents.getURL())) contents.send(EVENT_CHANNEL, event);
+});
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -121,6 +136,18 @@ if (!app.requestSingleInstanceLock()) {
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
+  });
+
+  // The store, the link and the simulator close before the process goes.
+  let closed = false;
+  app.on('will-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    void backend.close().finally(() => {
+      closed = true;
+      ipc.dispose();
+      app.quit();
+    });
   });
 
   app.on('activate', () => {

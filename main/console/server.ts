@@ -2,7 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { ApiError, type Handlers, invoke } from '../api/handlers.js';
+import type { GrepEvent, Unsubscribe } from '../../preload/api.js';
+import { ApiError, type Handlers, invoke, toFailure } from '../api/handlers.js';
 
 /**
  * The headless console (ARCHITECTURE.md "Why a headless console"): the built renderer and the same API
@@ -17,6 +18,10 @@ export interface ConsoleOptions {
   readonly port?: number;
   /** tests pass their own; otherwise 32 random bytes */
   readonly token?: string;
+  /** the back end's event stream, served as NDJSON on POST /api/events */
+  readonly subscribe?: (listener: (event: GrepEvent) => void) => Unsubscribe;
+  /** tests shorten it; 15 s otherwise */
+  readonly keepAliveMs?: number;
 }
 
 export interface RunningConsole {
@@ -26,7 +31,11 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1 << 20;
+/** a 16 MiB firmware package travels as base64 (~21.4 MiB) inside the JSON body */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const KEEP_ALIVE_MS = 15_000;
+/** past this much of a refused body the client is cut off instead */
+const DISCARD_LIMIT = 2 * MAX_BODY_BYTES;
 const LOOPBACK = '127.0.0.1';
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -64,19 +73,46 @@ function sendJson(response: ServerResponse, status: number, value: unknown): voi
   send(response, status, JSON.stringify(value), 'application/json');
 }
 
-async function readBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > MAX_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'BAD_JSON', 'request body is not JSON');
-  }
+/**
+ * The JSON body, up to MAX_BODY_BYTES. A bigger one is refused with 413 as soon as it is known, and
+ * the rest of it is read and dropped (up to a bound), so the client gets the answer rather than a reset.
+ */
+function readBody(request: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () => new HttpError(413, 'TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`);
+    if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return reject(tooLarge());
+    const chunks: Buffer[] = [];
+    let length = 0;
+    request.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      if (chunks.length > 0) {
+        chunks.length = 0;
+        reject(tooLarge());
+      }
+      if (length > DISCARD_LIMIT) request.destroy();
+    });
+    request.once('error', reject);
+    request.once('end', () => {
+      if (length > MAX_BODY_BYTES) return reject(tooLarge());
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new HttpError(400, 'BAD_JSON', 'request body is not JSON'));
+      }
+    });
+  });
+}
+
+/** Reads and drops what is left of a refused body, then the connection closes. */
+function discard(request: IncomingMessage, response: ServerResponse): void {
+  response.setHeader('Connection', 'close');
+  let dropped = 0;
+  request.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT) request.destroy();
+  });
+  request.resume();
 }
 
 function tokenMatches(request: IncomingMessage, token: string): boolean {
@@ -98,7 +134,30 @@ async function serveStatic(staticDir: string, path: string, response: ServerResp
   send(response, 200, body, TYPES[extname(file)] ?? 'application/octet-stream');
 }
 
-async function route(options: ConsoleOptions, token: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/**
+ * POST /api/events: one GrepEvent as JSON per line (application/x-ndjson), an empty line every 15 s
+ * so proxies and the browser keep the response open; the stream ends when the client goes or the
+ * console closes. The request body is ignored.
+ */
+async function streamEvents(options: ConsoleOptions, request: IncomingMessage, response: ServerResponse, streams: Set<() => void>): Promise<void> {
+  if (!options.subscribe) throw new HttpError(404, 'UNKNOWN_CALL', 'this console has no event stream');
+  request.resume();
+  // its own connection, closed with the stream: nothing is left open for close() to wait on
+  response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/x-ndjson; charset=utf-8', 'X-Accel-Buffering': 'no', Connection: 'close' });
+  response.flushHeaders();
+  const unsubscribe = options.subscribe((event) => void response.write(`${JSON.stringify(event)}\n`));
+  const keepAlive = setInterval(() => response.write('\n'), options.keepAliveMs ?? KEEP_ALIVE_MS);
+  const end = () => {
+    if (!streams.delete(end)) return;
+    clearInterval(keepAlive);
+    unsubscribe();
+    response.end();
+  };
+  streams.add(end);
+  response.once('close', end);
+}
+
+async function route(options: ConsoleOptions, token: string, request: IncomingMessage, response: ServerResponse, streams: Set<() => void>): Promise<void> {
   const url = new URL(request.url ?? '/', `http://${LOOPBACK}`);
   const call = /^\/api\/([A-Za-z]+)$/.exec(url.pathname)?.[1];
   if (call === undefined) {
@@ -107,24 +166,27 @@ async function route(options: ConsoleOptions, token: string, request: IncomingMe
   }
   if (request.method !== 'POST') throw new HttpError(405, 'METHOD', 'API calls are POST');
   if (!tokenMatches(request, token)) throw new HttpError(401, 'TOKEN', 'missing or wrong session token');
+  if (call === 'events') return streamEvents(options, request, response, streams);
   const body = await readBody(request);
   const args = (body as { args?: unknown } | null)?.args;
   try {
     sendJson(response, 200, { ok: true, value: await invoke(options.handlers, call, args) });
   } catch (error) {
     if (error instanceof ApiError) throw new HttpError(error.code === 'UNKNOWN_CALL' ? 404 : 400, error.code, error.message);
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    sendJson(response, 200, { ok: false, error: { code: typeof code === 'string' ? code : 'FAILED', message: String(message ?? error) } });
+    sendJson(response, 200, { ok: false, error: toFailure(error) });
   }
 }
 
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const token = options.token ?? randomBytes(32).toString('hex');
   const staticDir = normalize(options.staticDir);
+  /** open event streams, each with its end(): closed before the server so close() does not wait on them */
+  const streams = new Set<() => void>();
   const server: Server = createServer((request, response) => {
-    route({ ...options, staticDir }, token, request, response).catch((error: unknown) => {
+    route({ ...options, staticDir }, token, request, response, streams).catch((error: unknown) => {
       const failure = error instanceof HttpError ? error : new HttpError(500, 'INTERNAL', 'internal error');
       if (!(error instanceof HttpError)) console.error('[console]', error);
+      if (failure.status === 413 && !request.complete) discard(request, response);
       if (!response.headersSent) sendJson(response, failure.status, { ok: false, error: { code: failure.code, message: failure.message } });
       else response.end();
     });
@@ -135,6 +197,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     url: `http://${LOOPBACK}:${port}/#token=${token}`,
     port,
     token,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        for (const end of [...streams]) end();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // a call still being answered gets a moment to finish, then its connection goes too
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      }),
   };
 }

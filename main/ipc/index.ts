@@ -1,13 +1,22 @@
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { type CallName, Channel } from '../../preload/api.js';
-import { createHandlers, invoke } from '../api/handlers.js';
+import { createHandlers, invoke, toFailure } from '../api/handlers.js';
+import type { Backend } from '../app/backend.js';
 
 export interface IpcOptions {
   /** Name and version reported by `appInfo` (the shell reads them from Electron's `app`). */
   readonly app: { readonly name: string; readonly version: string };
   /** True for a URL of the app's own page; anything else has navigated away and is not the app. */
   readonly isAppPage: (url: string) => boolean;
+  /** the operator session every call runs against */
+  readonly backend: Backend;
 }
+
+/**
+ * What each channel answers: Electron would reduce a thrown error to its message, so a failure comes
+ * back as data with its code, and preload/index.ts turns it into a rejected Error again.
+ */
+export type IpcResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
 
 export interface IpcRegistration {
   /** Accept calls from the top frame of these web contents (the windows the app created). */
@@ -43,7 +52,7 @@ export function registerIpc(options: IpcOptions): IpcRegistration {
     );
   };
 
-  const handlers = createHandlers({ app: options.app });
+  const handlers = createHandlers({ app: options.app, backend: options.backend });
   const channels = Object.keys(Channel) as CallName[];
   for (const call of channels) {
     const channel = Channel[call];
@@ -52,7 +61,10 @@ export function registerIpc(options: IpcOptions): IpcRegistration {
         console.warn(`[ipc] ${new IpcSenderRefused(channel).message} (${event.senderFrame?.url ?? 'no frame'})`);
         throw new IpcSenderRefused(channel);
       }
-      return invoke(handlers, call, args);
+      return invoke(handlers, call, args).then(
+        (value): IpcResult => ({ ok: true, value }),
+        (error: unknown): IpcResult => ({ ok: false, error: toFailure(error) }),
+      );
     });
   }
 

@@ -1,0 +1,63 @@
+import type { CampaignSummary, CampaignView, GrepEvent, PackageView, PushInput, StagingView, TrustedKeyView } from '../../preload/api.js';
+import { fromHex } from '../grep/index.js';
+import type { FirmwareService } from '../ops/firmware.js';
+
+/** The firmware page's calls over the connected FirmwareService; every campaign change is also an event. */
+export class FirmwareCalls {
+  constructor(
+    /** the firmware service of the connected DC; throws LOCKED or NOT_CONNECTED */
+    private readonly firmware: () => FirmwareService,
+    private readonly emit: (event: GrepEvent) => void,
+  ) {}
+
+  async trustedKeys(): Promise<TrustedKeyView[]> {
+    return [...(await this.firmware().trustedKeys())];
+  }
+
+  async trustKey(label: string, publicKey: string): Promise<TrustedKeyView[]> {
+    const firmware = this.firmware();
+    await firmware.trustKey(label, fromHex(publicKey));
+    return [...(await firmware.trustedKeys())];
+  }
+
+  async stageFirmware(packageBase64: string): Promise<StagingView> {
+    return this.firmware().stage(new Uint8Array(Buffer.from(packageBase64, 'base64')));
+  }
+
+  async firmwarePackages(): Promise<PackageView[]> {
+    return [...(await this.firmware().packages())];
+  }
+
+  async pushFirmware(input: PushInput): Promise<CampaignSummary> {
+    return this.changed(await this.firmware().push(input));
+  }
+
+  async campaigns(): Promise<CampaignSummary[]> {
+    return [...(await this.firmware().campaigns())];
+  }
+
+  async campaign(id: number): Promise<CampaignView> {
+    return this.firmware().campaign(id);
+  }
+
+  async pauseCampaign(id: number): Promise<CampaignSummary> {
+    return this.changed(await this.firmware().pause(id));
+  }
+
+  async resumeCampaign(id: number): Promise<CampaignSummary> {
+    return this.changed(await this.firmware().resume(id));
+  }
+
+  async cancelCampaign(id: number): Promise<CampaignSummary> {
+    return this.changed(await this.firmware().cancel(id));
+  }
+
+  async activateCampaign(id: number): Promise<CampaignSummary> {
+    return this.changed(await this.firmware().activate(id));
+  }
+
+  private changed(campaign: CampaignSummary): CampaignSummary {
+    this.emit({ type: 'campaign', campaign });
+    return campaign;
+  }
+}

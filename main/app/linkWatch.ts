@@ -1,0 +1,93 @@
+import type { LinkState, LinkView } from '../../preload/api.js';
+import type { DcLink, DcReport, LinkState as DcLinkState } from '../link/client.js';
+import { linkToDc } from '../ops/dcLink.js';
+import type { DcProfile } from '../store/index.js';
+
+/**
+ * The one DC link of an operator session, and what the Connection page shows of it: the state in the
+ * operator's four words, the last error with its hint (serialError adds the dialout one), since when,
+ * and the DC's last status. A change of state or detail is reported through `onChange`.
+ */
+export class LinkWatch {
+  private link: DcLink | undefined;
+  private profile: string | undefined;
+  private state: LinkState = 'disconnected';
+  private detail: string | undefined;
+  private since = new Date().toISOString();
+  private dc: LinkView['dc'];
+  private wasUp = false;
+  private detach: () => void = () => undefined;
+
+  constructor(private readonly onChange: (view: LinkView) => void) {}
+
+  get current(): DcLink | undefined {
+    return this.link;
+  }
+
+  get connected(): boolean {
+    return this.link !== undefined;
+  }
+
+  view(): LinkView {
+    return { profile: this.profile, state: this.state, detail: this.detail, since: this.since, pending: this.link?.pending().length ?? 0, dc: this.dc };
+  }
+
+  /** A new link to `profile`, started; the caller closes the previous one first. */
+  open(profile: DcProfile): DcLink {
+    const link = linkToDc(profile);
+    this.link = link;
+    this.profile = profile.name;
+    this.wasUp = false;
+    this.dc = undefined;
+    this.detail = undefined;
+    const onState = (state: DcLinkState) => this.onState(state);
+    const onMessage = (message: DcReport) => {
+      if (message.kind !== 'status') return;
+      const { meters, queued, epoch, airtimeSeconds } = message.status;
+      this.dc = { meters, queued, epoch, airtimeSeconds };
+      this.onChange(this.view());
+    };
+    link.on('state', onState);
+    link.on('message', onMessage);
+    this.detach = () => {
+      link.off('state', onState);
+      link.off('message', onMessage);
+    };
+    link.start();
+    return link;
+  }
+
+  async close(): Promise<void> {
+    const link = this.link;
+    if (!link) return;
+    this.link = undefined;
+    await link.stop();
+    this.detach();
+    this.set('disconnected', undefined);
+  }
+
+  private onState(state: DcLinkState): void {
+    switch (state.state) {
+      case 'connecting':
+      case 'authenticating':
+        return this.set(this.wasUp || (state.state === 'connecting' && state.attempt > 1) ? 'reconnecting' : 'connecting', this.detail);
+      case 'up':
+        this.wasUp = true;
+        return this.set('connected', undefined);
+      case 'down':
+        return this.set('reconnecting', `${state.reason.message} (retrying in ${Math.ceil(state.retryInMs / 1000)} s)`);
+      case 'refused':
+        return this.set('reconnecting', `the DC refused this profile's pairing key: ${state.reason.message}`);
+      case 'stopped':
+        return this.set('disconnected', this.detail);
+    }
+  }
+
+  private set(state: LinkState, detail: string | undefined): void {
+    if (state === this.state && detail === this.detail) return;
+    if (state !== this.state) this.since = new Date().toISOString();
+    this.state = state;
+    this.detail = detail;
+    this.onChange(this.view());
+  }
+}
