@@ -57,6 +57,7 @@ export function firmwareGroup(options: FirmwareGroupOptions) {
       pkg: campaign.pkg,
       blockSize: campaign.blockSize ?? DEFAULT_BLOCK_SIZE,
       kmSigningKey,
+      audience: campaign.meters ?? 'model',
     });
   const members = () => [...km.subgroups()].flatMap((subgroup) => [...subgroup.members]);
 

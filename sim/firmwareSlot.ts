@@ -6,6 +6,7 @@ import {
   type CampaignKey,
   decodeFirmwareFrame,
   type FirmwareFrame,
+  inAudience,
   openBlock,
   openKeyFrame,
   queryIsGenuine,
@@ -51,6 +52,8 @@ export class FirmwareSlot {
   /** the image activated last; undefined while the factory image runs */
   private activeImage: Uint8Array | undefined;
   private inactive: Inactive | undefined;
+  /** the last campaign whose key frame named other meters or another model: its queries get no answer */
+  private declined: number | undefined;
   /** blocks that did not open under K_fw: tampered or forged on the way */
   rejectedBlocks = 0;
 
@@ -100,11 +103,15 @@ export class FirmwareSlot {
   }
 
   private takeKey(frame: Extract<FirmwareFrame, { kind: 'key' }>): void {
-    if (this.inactive?.campaign === frame.campaign) return;
+    if (this.inactive?.campaign === frame.campaign || this.declined === frame.campaign) return;
     const { epoch, kg } = this.owner.groupKey();
     // a key wrapped under any other KG is not for this meter (evicted, or not yet joined)
     if (!kg || frame.epoch !== epoch) return;
     const key = openKeyFrame(this.crypto, frame, { kmPublicKey: this.owner.kmPublicKey, kg });
+    if (!inAudience(key, this.owner.id, this.owner.model)) {
+      this.declined = frame.campaign;
+      return;
+    }
     this.inactive = { campaign: frame.campaign, key, image: new Uint8Array(key.manifest.size), held: new Uint8Array(key.totalBlocks), count: 0, state: 'receiving', reason: '' };
   }
 
@@ -139,6 +146,7 @@ export class FirmwareSlot {
   private answer(frame: Extract<FirmwareFrame, { kind: 'query' }>): FirmwareReport | undefined {
     const base = { meter: this.owner.id, campaign: frame.campaign };
     const slot = this.inactive;
+    if (this.declined === frame.campaign) return undefined;
     // without K_fw the query cannot be authenticated; "I have no key" gives nothing away
     if (slot?.campaign !== frame.campaign) return { ...base, status: 'no-key' };
     if (!queryIsGenuine(this.crypto, frame, slot.key.kfw)) return undefined;

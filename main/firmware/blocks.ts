@@ -8,8 +8,10 @@ import { decodeManifest, type FirmwarePackage, type Manifest } from './package.j
  * Campaign frames on the medium (GREP.md §10 "Firmware"). Every frame starts with the §8 header: type
  * FIRMWARE_TYPE_CODE, flags = frame kind, subject = campaign id.
  *
- * KEY      header(epoch = KG's) ‖ AEAD_KG(K_fw ‖ block size ‖ total blocks ‖ manifest ‖ vendor signature)
- *          ‖ KM signature. Nonce 0x41 ‖ epoch ‖ campaign id ‖ 0: 0x41 is outside wire.ts's 1..14 and
+ * KEY      header(epoch = KG's) ‖ AEAD_KG(K_fw ‖ block size ‖ total blocks ‖ manifest ‖ vendor signature
+ *          ‖ audience) ‖ KM signature. The audience (0 = every meter of the manifest's model, or 1 ‖ count ‖
+ *          meter ids) is how a push to chosen meters stays theirs: every member holds KG and hears the
+ *          frames, so without it the others would take the image too and switch on the activate frame. Nonce 0x41 ‖ epoch ‖ campaign id ‖ 0: 0x41 is outside wire.ts's 1..14 and
  *          command.ts's 0x40, so under one KG it never meets a rekey or a command nonce; one campaign id
  *          per epoch gets one KEY plaintext, and a resend is byte-identical. Signed because every
  *          member holds KG and could otherwise hand the group a content key of its own.
@@ -33,6 +35,12 @@ export const FrameKind = { KEY: 1, BLOCK: 2, QUERY: 3, ACTIVATE: 4 } as const;
 type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
 
 /** Everything a meter needs to receive and check the image: what the KEY frame carries. */
+/** Who a campaign is for: every meter of the manifest's model, or exactly the listed meters. */
+export type Audience = 'model' | readonly number[];
+
+/** A listed audience rides in the KEY frame; past this a push goes to the whole model or is split. */
+export const MAX_LISTED_AUDIENCE = 4096;
+
 export interface CampaignKey {
   readonly kfw: Uint8Array;
   readonly blockSize: number;
@@ -40,6 +48,12 @@ export interface CampaignKey {
   readonly manifest: Manifest;
   readonly manifestBytes: Uint8Array;
   readonly signature: Uint8Array;
+  readonly audience: Audience;
+}
+
+/** Whether a meter of `model` with id `meter` is in the campaign's audience. */
+export function inAudience(key: Pick<CampaignKey, 'audience' | 'manifest'>, meter: number, model: string): boolean {
+  return key.manifest.model === model && (key.audience === 'model' || key.audience.includes(meter));
 }
 
 export type FirmwareFrame =
@@ -77,30 +91,45 @@ export interface SealerOptions {
   readonly pkg: FirmwarePackage;
   readonly blockSize: number;
   readonly kmSigningKey: Uint8Array;
+  /** default 'model' */
+  readonly audience?: Audience;
 }
 
 /** The KM's side: every frame of one campaign, deterministic, so a resend is byte-identical. */
 export class CampaignSealer {
   readonly totalBlocks: number;
+  private readonly audience: Audience;
   constructor(private readonly options: SealerOptions) {
     checkU32(options.groupId, 'group id');
     checkU32(options.campaign, 'campaign id');
     checkKey(options.kfw, 'K_fw');
     if (!Number.isInteger(options.blockSize) || options.blockSize < 16 || options.blockSize > 0xffff) fail('BAD_ARGUMENT', 'block size must be 16..65535');
     this.totalBlocks = blockCount(options.pkg.image.length, options.blockSize);
+    const { audience = 'model' } = options;
+    if (audience !== 'model') {
+      if (audience.length === 0 || audience.length > MAX_LISTED_AUDIENCE) fail('BAD_ARGUMENT', `a listed audience holds 1..${MAX_LISTED_AUDIENCE} meters`);
+      for (const meter of audience) checkU32(meter, 'meter id');
+    }
+    this.audience = audience;
   }
 
   key(epoch: number, kg: Uint8Array): Uint8Array {
     const { crypto, pkg, campaign } = this.options;
     checkKey(kg, 'KG');
-    const plaintext = new ByteWriter(KEY_BYTES + 2 + 4 + 2 + pkg.manifestBytes.length + SIGNATURE_BYTES)
+    const listed = this.audience === 'model' ? [] : this.audience;
+    const writer = new ByteWriter(KEY_BYTES + 2 + 4 + 2 + pkg.manifestBytes.length + SIGNATURE_BYTES + 1 + (listed.length > 0 ? 2 + 4 * listed.length : 0))
       .raw(this.options.kfw)
       .u16(this.options.blockSize)
       .u32(this.totalBlocks)
       .u16(pkg.manifestBytes.length)
       .raw(pkg.manifestBytes)
       .raw(pkg.signature)
-      .done();
+      .u8(listed.length > 0 ? 1 : 0);
+    if (listed.length > 0) {
+      writer.u16(listed.length);
+      for (const meter of listed) writer.u32(meter);
+    }
+    const plaintext = writer.done();
     const aad = header(FrameKind.KEY, this.options.groupId, epoch, campaign).done();
     const sealed = crypto.seal(kg, nonce(FIRMWARE_TYPE_CODE, epoch, campaign), plaintext, aad);
     return signedFrame(crypto, this.options.kmSigningKey, new ByteWriter(aad.length + sealed.length).raw(aad).raw(sealed).done());
@@ -175,10 +204,20 @@ export function openKeyFrame(crypto: GrepCrypto, frame: Extract<FirmwareFrame, {
   const totalBlocks = reader.u32('total blocks');
   const manifestBytes = reader.raw(reader.u16('manifest length'), 'manifest');
   const signature = reader.raw(SIGNATURE_BYTES, 'vendor signature');
+  const audience = readAudience(reader);
   reader.end('key frame');
   const manifest = decodeManifest(manifestBytes);
   if (blockSize === 0 || totalBlocks !== blockCount(manifest.size, blockSize)) fail('MALFORMED', 'block layout does not match the manifest size');
-  return { kfw, blockSize, totalBlocks, manifest, manifestBytes, signature };
+  return { kfw, blockSize, totalBlocks, manifest, manifestBytes, signature, audience };
+}
+
+function readAudience(reader: ByteReader): Audience {
+  const kind = reader.u8('audience kind');
+  if (kind === 0) return 'model';
+  if (kind !== 1) fail('MALFORMED', `unknown audience kind ${kind}`);
+  const count = reader.u16('audience size');
+  if (count === 0 || count > MAX_LISTED_AUDIENCE) fail('MALFORMED', `audience of ${count} meters`);
+  return Array.from({ length: count }, () => reader.u32('audience meter'));
 }
 
 /** The block's bytes, or undefined when it does not open under K_fw (tampered, or another campaign's). */

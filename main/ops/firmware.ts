@@ -4,7 +4,9 @@ import { nodeCrypto, nodeRandom } from '../crypto/node.js';
 import {
   blockCount,
   type CampaignSend,
+  type Audience,
   CampaignSealer,
+  MAX_LISTED_AUDIENCE,
   type CampaignState,
   createCampaign,
   DEFAULT_BLOCK_SIZE,
@@ -234,11 +236,16 @@ export class FirmwareService {
       if (busy.length > 0) throw new ServiceError('CAMPAIGN_STATE', `meters ${busy.slice(0, 10).join(', ')} are in open campaign ${driver.id} (${driver.state.status}): cancel it or let it complete first`);
     }
 
+    // a push naming part of the model lists them in the KEY frame, or the rest would take the image too
+    const audience: Audience = meters && targets.length < eligible.size ? [...targets].sort((a, b) => a - b) : 'model';
+    if (audience !== 'model' && audience.length > MAX_LISTED_AUDIENCE) {
+      throw new ServiceError('BAD_INPUT', `a push to chosen meters names at most ${MAX_LISTED_AUDIENCE} of them (${audience.length} given): push to every ${pkg.model} meter, or in several campaigns`);
+    }
     const kfw = this.random(KEY_BYTES);
     const totalBlocks = blockCount(pkg.size, blockSize);
     const createdAt = new Date();
     const id = store.transaction(() => {
-      const created = store.firmware.createCampaign(this.groupId, { packageId, blockSize, kfw, at: createdAt }, (campaign) => {
+      const created = store.firmware.createCampaign(this.groupId, { packageId, blockSize, kfw, audience: JSON.stringify(audience), at: createdAt }, (campaign) => {
         const state = createCampaign({ id: campaign, totalBlocks, meters: [...targets].sort((a, b) => a - b) });
         return { status: state.status, json: JSON.stringify(state) };
       });
@@ -338,6 +345,7 @@ export class FirmwareService {
       pkg: parse(store.firmware.packageBytes(row.packageId)),
       blockSize: row.blockSize,
       kmSigningKey: store.groupSecrets(this.groupId).signingKey,
+      audience: JSON.parse(row.audience) as Audience,
     });
     const state = JSON.parse(row.state) as CampaignState;
     return new CampaignDriver(this.context, pkg, sealer, { state, roundSends: JSON.parse(row.roundSends) as CampaignSend[], sentBytes: row.sentBytes, blockSize: row.blockSize, createdAt: row.createdAt });

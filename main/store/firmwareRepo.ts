@@ -38,6 +38,8 @@ export interface CampaignRecord {
   /** the sends of the current round, as JSON: a restarted service resends them */
   readonly roundSends: string;
   readonly sentBytes: number;
+  /** 'model', or the JSON list of the meters a push named (blocks.ts Audience) */
+  readonly audience: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -52,7 +54,7 @@ export interface ActivatedVersion {
 
 const bytes = (value: Buffer | Uint8Array) => new Uint8Array(value);
 const PACKAGE_COLUMNS = 'id, vendor, model, version, sequence, size, digest, package_digest AS packageDigest, staged_at AS stagedAt';
-const CAMPAIGN_COLUMNS = 'id, package_id AS packageId, block_size AS blockSize, status, state, round_sends AS roundSends, sent_bytes AS sentBytes, created_at AS createdAt, updated_at AS updatedAt';
+const CAMPAIGN_COLUMNS = 'id, package_id AS packageId, block_size AS blockSize, status, state, round_sends AS roundSends, audience, sent_bytes AS sentBytes, created_at AS createdAt, updated_at AS updatedAt';
 
 export class FirmwareRepo {
   constructor(private readonly db: Db, private readonly sealer: Sealer) {}
@@ -92,10 +94,10 @@ export class FirmwareRepo {
   }
 
   /** A new campaign row; its id is the campaign id of its frames. */
-  createCampaign(groupId: number, campaign: { packageId: number; blockSize: number; kfw: Uint8Array; at: Date }, state: (id: number) => { status: string; json: string }): number {
+  createCampaign(groupId: number, campaign: { packageId: number; blockSize: number; kfw: Uint8Array; audience: string; at: Date }, state: (id: number) => { status: string; json: string }): number {
     const at = campaign.at.toISOString();
-    const id = Number(this.db.prepare(`INSERT INTO firmware_campaigns (group_id, package_id, block_size, sealed_kfw, status, state, round_sends, sent_bytes, created_at, updated_at)
-      VALUES (?, ?, ?, x'', '', '', '[]', 0, ?, ?)`).run(groupId, campaign.packageId, campaign.blockSize, at, at).lastInsertRowid);
+    const id = Number(this.db.prepare(`INSERT INTO firmware_campaigns (group_id, package_id, block_size, sealed_kfw, audience, status, state, round_sends, sent_bytes, created_at, updated_at)
+      VALUES (?, ?, ?, x'', ?, '', '', '[]', 0, ?, ?)`).run(groupId, campaign.packageId, campaign.blockSize, campaign.audience, at, at).lastInsertRowid);
     const initial = state(id);
     this.db.prepare('UPDATE firmware_campaigns SET sealed_kfw = ?, status = ?, state = ? WHERE id = ?').run(this.sealer.seal(campaign.kfw, `firmware_campaigns:${id}:kfw`), initial.status, initial.json, id);
     return id;

@@ -63,7 +63,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE firmware_campaigns (
       id INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER NOT NULL REFERENCES groups(id),
       package_id INTEGER NOT NULL REFERENCES firmware_packages(id), block_size INTEGER NOT NULL, sealed_kfw BLOB NOT NULL,
-      status TEXT NOT NULL, state TEXT NOT NULL, round_sends TEXT NOT NULL, sent_bytes INTEGER NOT NULL,
+      audience TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL, round_sends TEXT NOT NULL, sent_bytes INTEGER NOT NULL,
       created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
     `CREATE TABLE firmware_versions (
       group_id INTEGER NOT NULL REFERENCES groups(id), model TEXT NOT NULL, sequence INTEGER NOT NULL, version TEXT NOT NULL,

@@ -192,6 +192,23 @@ describe('campaign over the simulated medium', () => {
     expect(campaignCounts(settled)).toMatchObject({ verified: 18, failed: 1 });
   });
 
+  test('a push to chosen meters stays theirs: the others decline the key, answer nothing and keep their image', () => {
+    const g = group(10, 0);
+    const runner = g.campaign({ campaign: 1, pkg, meters: [2, 5, 7] });
+    runner.settle();
+    runner.activate();
+    expect(runner.settle().status).toBe('completed');
+    for (const meter of g.fleet.meters.values()) {
+      const chosen = [2, 5, 7].includes(meter.id);
+      expect(meter.firmware.running.version).toBe(chosen ? '2.0.0' : '1.0.0');
+      expect(meter.firmware.slot === undefined).toBe(!chosen);
+    }
+    // the listed audience is inside the signed, KG-sealed key frame: a meter of another model declines too
+    const other = firmwareGroup({ seed: 2, meters: 3, model: 'GX-330 three-phase', factory, crypto, loss: 0, rate: 50_000 });
+    other.campaign({ campaign: 1, pkg }).settle();
+    expect([...other.fleet.meters.values()].every((meter) => meter.firmware.slot === undefined)).toBe(true);
+  });
+
   test('meters check the image themselves: an untrusted signer or a rollback fails them with the check named', () => {
     const g = group(5, 0);
     const foreign = parse(pack(crypto, image, { vendor: 'Mallory', model: MODEL, version: '6.6.6', sequence: 9 }, random(32)));
