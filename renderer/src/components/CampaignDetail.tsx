@@ -1,0 +1,105 @@
+import type { ColumnDef } from '@tanstack/react-table';
+import { useMemo, useState } from 'react';
+import type { CampaignMeterView, CampaignSummary, CampaignView } from '../../../preload/api.js';
+import { useAction, useApp, useResource } from '../context.js';
+import { blockProgress, type CampaignAction, campaignActionAllowed, campaignProgress } from '../logic/campaign.js';
+import { formatBytes } from '../logic/costScale.js';
+import { useSimpleTable } from './useSimpleTable.js';
+import { VirtualTable } from './VirtualTable.js';
+
+const NONE: readonly CampaignMeterView[] = [];
+
+/** One campaign: overall progress, per-meter progress, and the buttons that apply in its status. */
+export function CampaignDetail({ id, onChanged }: { readonly id: number; readonly onChanged: (c: CampaignSummary) => void }) {
+  const { api, inform } = useApp();
+  const { busy, run } = useAction();
+  const campaign = useResource<CampaignView>((a) => a.campaign(id), ['campaign'], [id], 700);
+  const [cancelling, setCancelling] = useState(false);
+  const columns = useMemo<ColumnDef<CampaignMeterView, any>[]>(
+    () => [
+      { id: 'meterId', header: 'Meter', accessorKey: 'meterId' },
+      { id: 'state', header: 'State', accessorKey: 'state', cell: (c) => <span className={`fw-state fw-${c.row.original.state}`}>{c.row.original.state}</span> },
+      { id: 'received', header: 'Blocks', accessorKey: 'received', cell: (c) => `${c.row.original.received}/${campaign.data?.totalBlocks ?? '?'}` },
+      { id: 'reason', header: 'Reason', accessorFn: (m) => m.reason ?? '' },
+      { id: 'version', header: 'Version', accessorFn: (m) => m.version ?? '' },
+    ],
+    [campaign.data?.totalBlocks],
+  );
+  const table = useSimpleTable(campaign.data?.perMeter ?? NONE, columns);
+  const c = campaign.data;
+  if (c === undefined) return <section className="panel">Loading campaign {id}…</section>;
+
+  const progress = campaignProgress(c);
+  const blocks = blockProgress(c.perMeter, c.totalBlocks);
+  const act = async (action: CampaignAction) => {
+    const call = { pause: api.pauseCampaign, resume: api.resumeCampaign, cancel: api.cancelCampaign, activate: api.activateCampaign }[action];
+    const result = await run(() => call(c.id), `${action} campaign ${c.id}`);
+    setCancelling(false);
+    if (result) {
+      inform(`campaign ${c.id}: ${result.status}`);
+      onChanged(result);
+      campaign.reload();
+    }
+  };
+  const button = (action: CampaignAction, label: string, className?: string) => (
+    <button type="button" className={className} data-testid={`campaign-${action}`} disabled={busy || !campaignActionAllowed(action, c.status)} onClick={() => (action === 'cancel' ? setCancelling(true) : void act(action))}>
+      {label}
+    </button>
+  );
+
+  return (
+    <section className="panel" data-testid="campaign-detail" aria-label={`Campaign ${c.id}`}>
+      <h3>
+        Campaign {c.id}: {c.manifest.model} {c.manifest.version} — <span data-testid="campaign-status" className={`campaign-status cs-${c.status}`}>{c.status}</span>
+      </h3>
+      <dl className="facts">
+        <dt>Meters verified or activated</dt>
+        <dd>
+          <progress data-testid="campaign-progress" max={Math.max(1, progress.meters)} value={progress.done} />{' '}
+          <span data-testid="campaign-progress-text">
+            {progress.done} / {progress.meters}
+          </span>
+          {progress.failed > 0 && <span className="error-text"> · {progress.failed} failed</span>}
+        </dd>
+        <dt>Activated</dt>
+        <dd data-testid="campaign-activated">
+          {progress.activated} / {progress.meters}
+        </dd>
+        <dt>Blocks</dt>
+        <dd>
+          <progress data-testid="campaign-blocks" max={Math.max(1, blocks.total)} value={blocks.received} />{' '}
+          <span data-testid="campaign-blocks-text">
+            {blocks.received} / {blocks.total}
+          </span>{' '}
+          ({c.totalBlocks} blocks of {c.blockSize} B per meter, round {c.round})
+        </dd>
+        <dt>Sent</dt>
+        <dd>{formatBytes(c.sentBytes)}</dd>
+        <dt>By state</dt>
+        <dd data-testid="campaign-counts">
+          {Object.entries(c.counts)
+            .map(([state, n]) => `${state} ${n}`)
+            .join(' · ')}
+        </dd>
+      </dl>
+      <div className="toolbar">
+        {button('pause', 'Pause')}
+        {button('resume', 'Resume')}
+        {button('activate', 'Activate', 'primary')}
+        {button('cancel', 'Cancel campaign', 'danger')}
+      </div>
+      {cancelling && (
+        <div className="confirm-box danger-zone" data-testid="campaign-cancel-confirm">
+          <p>Cancel campaign {c.id}? Meters keep their running firmware; blocks already sent are discarded.</p>
+          <button type="button" className="danger" data-testid="campaign-cancel-yes" disabled={busy} onClick={() => void act('cancel')}>
+            Yes, cancel the campaign
+          </button>{' '}
+          <button type="button" data-testid="campaign-cancel-no" onClick={() => setCancelling(false)}>
+            Keep it
+          </button>
+        </div>
+      )}
+      <VirtualTable table={table} testId="campaign-meters" rowKey={(m) => m.meterId} className="tall" rowClassName={(m) => (m.state === 'failed' ? 'attention' : undefined)} />
+    </section>
+  );
+}

@@ -1,0 +1,39 @@
+import type { CampaignStatus, CampaignSummary } from '../../../preload/api.js';
+
+export type CampaignAction = 'pause' | 'resume' | 'cancel' | 'activate';
+
+/** Which campaign buttons apply in which status: anything else would be refused by the engine. */
+const ALLOWED: Readonly<Record<CampaignAction, readonly CampaignStatus[]>> = {
+  pause: ['distributing'],
+  resume: ['paused'],
+  cancel: ['created', 'distributing', 'paused', 'distributed'],
+  activate: ['distributed'],
+};
+
+export function campaignActionAllowed(action: CampaignAction, status: CampaignStatus): boolean {
+  return ALLOWED[action].includes(status);
+}
+
+export interface CampaignProgress {
+  /** meters verified or activated */
+  readonly done: number;
+  readonly meters: number;
+  readonly activated: number;
+  readonly failed: number;
+}
+
+export function campaignProgress(c: Pick<CampaignSummary, 'counts' | 'meters'>): CampaignProgress {
+  return {
+    done: (c.counts.verified ?? 0) + (c.counts.activated ?? 0),
+    meters: c.meters,
+    activated: c.counts.activated ?? 0,
+    failed: c.counts.failed ?? 0,
+  };
+}
+
+/** blocks received over all meters, against meters × total blocks */
+export function blockProgress(perMeter: readonly { readonly received: number }[], totalBlocks: number): { received: number; total: number } {
+  let received = 0;
+  for (const m of perMeter) received += Math.min(m.received, totalBlocks);
+  return { received, total: perMeter.length * totalBlocks };
+}

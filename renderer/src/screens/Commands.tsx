@@ -1,0 +1,141 @@
+import { useMemo, useState } from 'react';
+import type { CommandResultView, PlanView } from '../../../preload/api.js';
+import { Problems } from '../components/ErrorList.js';
+import { PlanPanel } from '../components/PlanPanel.js';
+import { useMemberIds } from '../components/useMemberIds.js';
+import { useAction, useApp, useEvents } from '../context.js';
+import { parseMeterIds } from '../logic/meterIds.js';
+
+/** Disconnector open/close to the whole group or a selection: plan, see who, confirm, per-meter result. */
+export function Commands() {
+  const { api, inform } = useApp();
+  const { busy, run } = useAction();
+  const members = useMemberIds();
+  const [action, setAction] = useState<'open' | 'close'>('open');
+  const [target, setTarget] = useState<'all' | 'selection'>('selection');
+  const [text, setText] = useState('');
+  const [plan, setPlan] = useState<PlanView | undefined>(undefined);
+  const [confirmed, setConfirmed] = useState(false);
+  const [result, setResult] = useState<CommandResultView | undefined>(undefined);
+  const [progress, setProgress] = useState<string | undefined>(undefined);
+  const parsed = useMemo(() => parseMeterIds(text, members.known), [text, members.known]);
+
+  useEvents(['progress'], (event) => event.type === 'progress' && event.planId === plan?.id && setProgress(event.message));
+
+  const reset = () => {
+    setPlan(undefined);
+    setConfirmed(false);
+    setResult(undefined);
+    setProgress(undefined);
+  };
+  const makePlan = async () => {
+    reset();
+    const p = await run(() => api.planCommand({ action, meters: target === 'all' ? 'all' : parsed.ids }), 'plan command');
+    if (p) setPlan(p);
+  };
+  const execute = async () => {
+    if (!plan) return;
+    const r = await run(() => api.executeCommand(plan.id), `${action} disconnectors`);
+    if (r) {
+      setResult(r);
+      inform(`${r.action}: ${r.confirmed.length} confirmed, ${r.missing.length} missing`);
+    }
+  };
+  const canPlan = target === 'all' || (parsed.ids.length > 0 && parsed.problems.length === 0);
+  const rows = useMemo(
+    () => (result === undefined ? [] : [...result.confirmed.map((id) => ({ id, ok: true })), ...result.missing.map((id) => ({ id, ok: false }))].sort((a, b) => a.id - b.id)),
+    [result],
+  );
+
+  return (
+    <div className="screen">
+      <h2>Commands</h2>
+      <section className="panel form" aria-label="Command">
+        <h3>Disconnector</h3>
+        <fieldset className="inline">
+          <legend>Action</legend>
+          <label className="check">
+            <input type="radio" name="command-action" data-testid="command-action-open" checked={action === 'open'} onChange={() => (setAction('open'), reset())} /> Open (cut supply)
+          </label>
+          <label className="check">
+            <input type="radio" name="command-action" data-testid="command-action-close" checked={action === 'close'} onChange={() => (setAction('close'), reset())} /> Close (restore supply)
+          </label>
+        </fieldset>
+        <fieldset className="inline">
+          <legend>Meters</legend>
+          <label className="check">
+            <input type="radio" name="command-target" data-testid="command-target-selection" checked={target === 'selection'} onChange={() => (setTarget('selection'), reset())} /> A selection
+          </label>
+          <label className="check">
+            <input type="radio" name="command-target" data-testid="command-target-all" checked={target === 'all'} onChange={() => (setTarget('all'), reset())} /> Every member
+          </label>
+        </fieldset>
+        {target === 'selection' && (
+          <>
+            <label>
+              Meter ids (comma or space separated)
+              <textarea rows={2} data-testid="command-ids" value={text} onChange={(e) => (setText(e.target.value), reset())} />
+            </label>
+            <Problems problems={parsed.problems} testId="command-problems" />
+          </>
+        )}
+        <button type="button" data-testid="command-plan" disabled={busy || !canPlan} onClick={() => void makePlan()}>
+          Plan the command
+        </button>
+      </section>
+      {plan !== undefined && (
+        <>
+          <PlanPanel plan={plan} testId="command" />
+          <section className={`panel execute ${action === 'open' ? 'danger-zone' : ''}`}>
+            <label className="check">
+              <input type="checkbox" data-testid="command-confirm" checked={confirmed} disabled={result !== undefined} onChange={(e) => setConfirmed(e.target.checked)} />
+              I confirm: {action} the disconnector of these {plan.affected.length} meter(s)
+            </label>
+            <div className="row">
+              <button
+                type="button"
+                className={action === 'open' ? 'danger' : 'primary'}
+                data-testid="command-execute"
+                disabled={!confirmed || busy || result !== undefined || plan.affected.length === 0}
+                onClick={() => void execute()}
+              >
+                {busy ? 'Sending…' : `${action === 'open' ? 'Open' : 'Close'} ${plan.affected.length} disconnector(s)`}
+              </button>
+              {progress !== undefined && <span className="hint" data-testid="command-progress">{progress}</span>}
+            </div>
+          </section>
+        </>
+      )}
+      {result !== undefined && (
+        <section className="panel" data-testid="command-result" aria-label="Result">
+          <h3>
+            Result: <span data-testid="command-confirmed-count">{result.confirmed.length}</span> confirmed,{' '}
+            <span data-testid="command-missing-count" className={result.missing.length > 0 ? 'error-text' : undefined}>
+              {result.missing.length}
+            </span>{' '}
+            missing ({result.resends} resend(s), seq {result.seq})
+          </h3>
+          <div className="table-scroll short">
+            <table className="data-table compact" data-testid="command-result-table">
+              <thead>
+                <tr>
+                  <th className="num">Meter</th>
+                  <th>Result</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.slice(0, 2000).map((r) => (
+                  <tr key={r.id} data-testid={`command-result-${r.id}`}>
+                    <td className="num">{r.id}</td>
+                    <td className={r.ok ? 'ok-text' : 'error-text'}>{r.ok ? 'confirmed' : 'missing'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {rows.length > 2000 && <p className="muted">first 2000 of {rows.length} shown</p>}
+        </section>
+      )}
+    </div>
+  );
+}

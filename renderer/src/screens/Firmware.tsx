@@ -1,0 +1,247 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { CampaignSummary } from '../../../preload/api.js';
+import { CampaignDetail } from '../components/CampaignDetail.js';
+import { Problems } from '../components/ErrorList.js';
+import { useMemberIds } from '../components/useMemberIds.js';
+import { FirmwareStaging } from '../components/FirmwareStaging.js';
+import { useAction, useApp, useEvents, useResource } from '../context.js';
+import { campaignProgress } from '../logic/campaign.js';
+import { formatBytes } from '../logic/costScale.js';
+import { formatTime, isHex } from '../logic/format.js';
+import { parseMeterIds } from '../logic/meterIds.js';
+
+/** Firmware: stage and verify packages, the vendor keys trusted, push campaigns and follow them. */
+export function Firmware() {
+  const packages = useResource((a) => a.firmwarePackages(), []);
+  const campaignList = useResource((a) => a.campaigns(), [], [], 1000);
+  const [campaigns, setCampaigns] = useState<readonly CampaignSummary[]>([]);
+  const [selected, setSelected] = useState<number | undefined>(undefined);
+
+  useEffect(() => {
+    if (campaignList.data) setCampaigns(campaignList.data);
+  }, [campaignList.data]);
+  const merge = (c: CampaignSummary) => setCampaigns((list) => (list.some((x) => x.id === c.id) ? list.map((x) => (x.id === c.id ? c : x)) : [c, ...list]));
+  useEvents(['campaign'], (event) => event.type === 'campaign' && merge(event.campaign));
+
+  return (
+    <div className="screen">
+      <h2>Firmware</h2>
+      <div className="split">
+        <FirmwareStaging onStaged={packages.reload} />
+        <TrustedKeys />
+      </div>
+      <section className="panel" aria-label="Staged packages">
+        <h3>Staged packages</h3>
+        <table className="data-table compact" data-testid="firmware-packages">
+          <thead>
+            <tr>
+              <th className="num">#</th>
+              <th>Vendor</th>
+              <th>Model</th>
+              <th>Version</th>
+              <th className="num">Sequence</th>
+              <th className="num">Size</th>
+              <th>Package digest</th>
+              <th>Staged</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(packages.data ?? []).map((p) => (
+              <tr key={p.id} data-testid={`firmware-package-${p.id}`}>
+                <td className="num">{p.id}</td>
+                <td>{p.manifest.vendor}</td>
+                <td>{p.manifest.model}</td>
+                <td>{p.manifest.version}</td>
+                <td className="num">{p.manifest.sequence}</td>
+                <td className="num">{formatBytes(p.manifest.size)}</td>
+                <td className="mono">{p.packageDigest.slice(0, 16)}…</td>
+                <td>{formatTime(p.stagedAt)}</td>
+              </tr>
+            ))}
+            {packages.data?.length === 0 && (
+              <tr>
+                <td colSpan={8} className="empty">
+                  No package staged.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </section>
+      <PushForm
+        packages={packages.data ?? []}
+        onPushed={(c) => {
+          merge(c);
+          setSelected(c.id);
+        }}
+      />
+      <section className="panel" aria-label="Campaigns">
+        <h3>Campaigns</h3>
+        <table className="data-table compact" data-testid="firmware-campaigns">
+          <thead>
+            <tr>
+              <th className="num">#</th>
+              <th>Firmware</th>
+              <th>Status</th>
+              <th>Progress</th>
+              <th>Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {campaigns.map((c) => {
+              const p = campaignProgress(c);
+              return (
+                <tr key={c.id} data-testid={`firmware-campaign-${c.id}`} className={`clickable ${selected === c.id ? 'selected' : ''}`} onClick={() => setSelected(c.id)}>
+                  <td className="num">{c.id}</td>
+                  <td>
+                    {c.manifest.model} {c.manifest.version}
+                  </td>
+                  <td>
+                    <span className={`campaign-status cs-${c.status}`}>{c.status}</span>
+                  </td>
+                  <td>
+                    {p.done}/{p.meters} verified, {p.activated} activated{p.failed ? `, ${p.failed} failed` : ''}
+                  </td>
+                  <td>{formatTime(c.createdAt)}</td>
+                </tr>
+              );
+            })}
+            {campaigns.length === 0 && (
+              <tr>
+                <td colSpan={5} className="empty">
+                  No campaign yet.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </section>
+      {selected !== undefined && <CampaignDetail key={selected} id={selected} onChanged={merge} />}
+    </div>
+  );
+}
+
+function TrustedKeys() {
+  const { api, inform } = useApp();
+  const { busy, run } = useAction();
+  const keys = useResource((a) => a.trustedKeys(), []);
+  const [label, setLabel] = useState('');
+  const [publicKey, setPublicKey] = useState('');
+  const valid = label.trim() !== '' && isHex(publicKey.trim(), 64);
+  const trust = async () => {
+    const list = await run(() => api.trustKey(label.trim(), publicKey.trim().toLowerCase()), 'trust key');
+    if (list) {
+      inform(`vendor key ${label.trim()} trusted`);
+      setLabel('');
+      setPublicKey('');
+      keys.reload();
+    }
+  };
+  return (
+    <section className="panel" aria-label="Trusted keys">
+      <h3>Trusted vendor keys</h3>
+      <table className="data-table compact" data-testid="firmware-trusted-keys">
+        <thead>
+          <tr>
+            <th>Label</th>
+            <th>Public key</th>
+            <th>Added</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(keys.data ?? []).map((k) => (
+            <tr key={k.publicKey}>
+              <td>{k.label}</td>
+              <td className="mono" title={k.publicKey}>
+                {k.publicKey.slice(0, 16)}…
+              </td>
+              <td>{formatTime(k.addedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void trust();
+        }}
+      >
+        <div className="row">
+          <label>
+            Label
+            <input data-testid="trust-label" value={label} onChange={(e) => setLabel(e.target.value)} />
+          </label>
+          <label className="grow">
+            Ed25519 public key (64 hex digits)
+            <input data-testid="trust-public-key" className="mono" value={publicKey} onChange={(e) => setPublicKey(e.target.value)} />
+          </label>
+        </div>
+        <button type="submit" data-testid="trust-submit" disabled={busy || !valid}>
+          Trust this key
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function PushForm({ packages, onPushed }: { readonly packages: readonly { id: number; manifest: { model: string; version: string } }[]; readonly onPushed: (c: CampaignSummary) => void }) {
+  const { api, inform } = useApp();
+  const { busy, run } = useAction();
+  const [packageId, setPackageId] = useState<number | undefined>(undefined);
+  const [meters, setMeters] = useState('');
+  const [blockSize, setBlockSize] = useState('256');
+  const { known } = useMemberIds();
+  const parsed = useMemo(() => parseMeterIds(meters, known), [meters, known]);
+  const chosen = packageId ?? packages[packages.length - 1]?.id;
+  const block = Number(blockSize);
+  const blockValid = Number.isInteger(block) && block >= 16 && block <= 4096;
+  const push = async () => {
+    if (chosen === undefined) return;
+    const c = await run(
+      () => api.pushFirmware({ packageId: chosen, meters: parsed.ids.length > 0 ? parsed.ids : undefined, blockSize: block }),
+      'push firmware',
+    );
+    if (c) {
+      inform(`campaign ${c.id} created for ${c.meters} meters`);
+      onPushed(c);
+    }
+  };
+  return (
+    <form
+      className="panel form"
+      data-testid="firmware-push-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void push();
+      }}
+    >
+      <h3>Push a package</h3>
+      <div className="row">
+        <label>
+          Package
+          <select data-testid="push-package" value={chosen ?? ''} onChange={(e) => setPackageId(Number(e.target.value))}>
+            {packages.length === 0 && <option value="">— stage a package first —</option>}
+            {packages.map((p) => (
+              <option key={p.id} value={p.id}>
+                #{p.id} {p.manifest.model} {p.manifest.version}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Block size (bytes)
+          <input data-testid="push-block-size" inputMode="numeric" value={blockSize} onChange={(e) => setBlockSize(e.target.value)} />
+        </label>
+        <label className="grow">
+          Meter ids (empty: every member of the package's model)
+          <input data-testid="push-meters" value={meters} onChange={(e) => setMeters(e.target.value)} />
+        </label>
+      </div>
+      <Problems problems={[...parsed.problems, ...(blockValid ? [] : ['block size: a whole number from 16 to 4096'])]} testId="push-problems" />
+      <button type="submit" className="primary" data-testid="push-submit" disabled={busy || chosen === undefined || parsed.problems.length > 0 || !blockValid}>
+        Push firmware
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,280 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launch, recordPage, ROOT, screenshot, waitFor } from './browser.js';
+import { type RunningConsoleProcess, startConsoleProcess } from './consoleProcess.js';
+
+/**
+ * The whole app through the headless console and its embedded simulated DC (200 meters), driven in
+ * chromium like an operator would: unlock through the gate, commission, leave, recover, switch
+ * disconnectors, roll out firmware, verify the audit chain. Every wait is bounded.
+ */
+const PASSPHRASE = 'e2e passphrase of the store';
+const FLEET = 200;
+const timings: { step: string; ms: number; ok: boolean }[] = [];
+let dir: string;
+let consoleProcess: RunningConsoleProcess | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let log: string[] = [];
+let members: number[] = [];
+
+const id = (testId: string) => page.getByTestId(testId);
+const text = async (testId: string) => ((await id(testId).count()) > 0 ? ((await id(testId).first().textContent()) ?? '') : '');
+
+/** Runs one step, records its time, and leaves a screenshot behind when it fails. */
+function step(name: string, body: () => Promise<void>, timeout = 180_000) {
+  test(name, async () => {
+    const started = Date.now();
+    try {
+      await body();
+      timings.push({ step: name, ms: Date.now() - started, ok: true });
+    } catch (error) {
+      timings.push({ step: name, ms: Date.now() - started, ok: false });
+      await screenshot(page, `failed-${name.replace(/\W+/g, '-')}`).catch(() => undefined);
+      const status = await text('status-line').catch(() => '');
+      throw new Error(`${(error as Error).message}\nstatus line: ${status}\npage log (last 20):\n${log.slice(-20).join('\n')}`);
+    }
+  }, timeout);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'grep-e2e-'));
+  consoleProcess = await startConsoleProcess(['--data', join(dir, 'data'), '--port', '0']);
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  log = recordPage(page);
+  await page.goto(consoleProcess.url);
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await consoleProcess?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const width = Math.max(...timings.map((t) => t.step.length));
+  console.log(`\n${timings.map((t) => `${t.ok ? 'ok  ' : 'FAIL'} ${t.step.padEnd(width)} ${(t.ms / 1000).toFixed(1).padStart(6)} s`).join('\n')}\n`);
+  if (timings.some((t) => !t.ok) && consoleProcess) console.log(`console output (last 3000 chars):\n${consoleProcess.output().slice(-3000)}`);
+});
+
+describe('the console, end to end', () => {
+  step('unlock through the gate', async () => {
+    await id('unlock-passphrase').waitFor({ timeout: 20_000 });
+    await id('unlock-passphrase').fill(PASSPHRASE);
+    if ((await id('unlock-repeat').count()) > 0) {
+      await id('unlock-repeat').fill(`${PASSPHRASE}!`);
+      expect(await id('unlock-submit').isDisabled()).toBe(true);
+      await id('unlock-repeat').fill(PASSPHRASE);
+    }
+    await screenshot(page, '00-unlock');
+    await id('unlock-submit').click();
+    await id('nav-connection').waitFor({ timeout: 60_000 });
+  });
+
+  step('the link to the simulated DC is up', async () => {
+    await id('nav-connection').click();
+    await id('connection-link-state').waitFor({ timeout: 10_000 });
+    if ((await text('connection-link-state')) !== 'connected') {
+      const connect = page.locator('[data-testid^=connection-connect-]').first();
+      if (await connect.isEnabled()) await connect.click();
+    }
+    await waitFor('link connected', () => text('header-link'), (t) => /connected/.test(t) && !/disconnected|reconnecting/.test(t), 60_000);
+    await screenshot(page, '01-connection');
+  });
+
+  step(`commission ${FLEET} meters from the simulated fleet's CSV`, async () => {
+    await id('nav-actions').click();
+    await id('actions-tab-commission').click();
+    await id('commission-use-fleet').waitFor({ timeout: 10_000 });
+
+    // a CSV with a bad line: the plan lists it, and Execute waits for the explicit opt-in
+    const badCsv = join(dir, 'with-bad-line.csv');
+    writeFileSync(badCsv, 'id,serial,model,nodeKey\n1,SIM-A,GX-110 single-phase,00112233445566778899aabbccddeeff\n2,SIM-B,GX-110 single-phase,not-hex\n');
+    await id('commission-csv-file').setInputFiles(badCsv);
+    await waitFor('CSV loaded', () => text('commission-csv-loaded'), (t) => t.startsWith('2 line(s)'), 5000);
+    await id('commission-plan-csv').click();
+    await id('commission-plan-rejected').waitFor({ timeout: 30_000 });
+    expect(await text('commission-plan-rejected')).toMatch(/line 3/);
+    expect(await id('commission-execute').isDisabled()).toBe(true);
+    await id('commission-accept-rejected').check();
+    expect(await id('commission-execute').isEnabled()).toBe(true);
+    await screenshot(page, '02-commission-rejected');
+
+    await id('commission-use-fleet').click();
+    await id('commission-limit').fill(String(FLEET));
+    await id('commission-plan-csv').click();
+    await id('commission-plan').waitFor({ timeout: 60_000 });
+    expect(await text('commission-plan-affected-count')).toBe(String(FLEET));
+    await screenshot(page, '02-commission-plan');
+    expect(await id('commission-execute').isEnabled()).toBe(true);
+    await id('commission-execute').click();
+    await id('commission-result').waitFor({ timeout: 170_000 });
+    expect(await text('commission-result-converged')).toBe('Converged');
+    await screenshot(page, '03-commission-result');
+  }, 240_000);
+
+  step('the Group table shows every member, all in sync', async () => {
+    await id('nav-group').click();
+    await waitFor('group count', () => text('group-count'), (t) => t.startsWith(`${FLEET} of ${FLEET}`), 30_000);
+    await waitFor('all in sync', () => text('group-total-in-sync'), (t) => t === String(FLEET), 120_000, 500);
+    const rows = page.locator('[data-testid^=group-table-row-]');
+    const testIds = await Promise.all((await rows.all()).map((row) => row.getAttribute('data-testid')));
+    members = testIds.map((t) => Number(t!.replace('group-table-row-', ''))).sort((a, b) => a - b);
+    expect(members.length).toBeGreaterThan(8);
+    await screenshot(page, '04-group');
+  });
+
+  step('leave: Execute disabled until the meter id is typed exactly, then the meter shows as left', async () => {
+    const leaving = members[0]!;
+    await id('nav-actions').click();
+    await id('actions-tab-leave').click();
+    await id('leave-ids').fill(String(leaving));
+    await id('leave-plan').click();
+    await id('leave-execute').waitFor({ timeout: 30_000 });
+    expect(await text('leave-confirmation-expected')).toBe(String(leaving));
+    for (const typed of ['', String(leaving).slice(0, -1), `${leaving} `, `${leaving}0`]) {
+      await id('leave-confirmation').fill(typed);
+      expect(await id('leave-execute').isDisabled(), `typed ${JSON.stringify(typed)}`).toBe(true);
+    }
+    await id('leave-confirmation').fill(String(leaving));
+    expect(await id('leave-execute').isEnabled()).toBe(true);
+    await screenshot(page, '05-leave-confirm');
+    await id('leave-execute').click();
+    await id('leave-result').waitFor({ timeout: 150_000 });
+    await id('nav-group').click();
+    await id('group-filter').fill(String(leaving));
+    const status = id(`group-table-row-${leaving}`).getByTestId('member-status');
+    await waitFor('meter shown as left', async () => ((await status.count()) > 0 ? ((await status.textContent()) ?? '') : ''), (t) => t === 'left', 30_000);
+    await id('group-filter').fill('');
+  }, 200_000);
+
+  step('recovery from a 3-meter collusion: type the group name', async () => {
+    const suspects = members.slice(1, 4);
+    await id('nav-actions').click();
+    await id('actions-tab-recover').click();
+    await id('recover-ids').fill(suspects.join(', '));
+    for (const s of suspects) await id(`recover-review-${s}`).waitFor({ timeout: 5000 });
+    await id('recover-plan').click();
+    await id('recover-execute').waitFor({ timeout: 30_000 });
+    const groupName = await text('recover-confirmation-expected');
+    expect(groupName.length).toBeGreaterThan(0);
+    expect(await id('recover-execute').isDisabled()).toBe(true);
+    await id('recover-confirmation').fill(groupName.toUpperCase() === groupName ? `${groupName}x` : groupName.toUpperCase());
+    expect(await id('recover-execute').isDisabled()).toBe(true);
+    await id('recover-confirmation').fill(groupName);
+    await screenshot(page, '06-recover-confirm');
+    await id('recover-execute').click();
+    await id('recover-result').waitFor({ timeout: 170_000 });
+    await screenshot(page, '07-recover-result');
+    await id('nav-group').click();
+    for (const s of suspects) {
+      await id('group-filter').fill(String(s));
+      const status = id(`group-table-row-${s}`).getByTestId('member-status');
+      await waitFor(`meter ${s} evicted`, async () => ((await status.count()) > 0 ? ((await status.textContent()) ?? '') : ''), (t) => t === 'recovered', 30_000);
+    }
+    await id('group-filter').fill('');
+  }, 240_000);
+
+  step('disconnector command to a selection: per-meter results', async () => {
+    const selection = members.slice(4, 7);
+    await id('nav-commands').click();
+    await id('command-action-open').check();
+    await id('command-target-selection').check();
+    await id('command-ids').fill(selection.join(' '));
+    await id('command-plan').click();
+    await id('command-execute').waitFor({ timeout: 30_000 });
+    expect(await id('command-execute').isDisabled()).toBe(true);
+    await id('command-confirm').check();
+    await id('command-execute').click();
+    await id('command-result').waitFor({ timeout: 120_000 });
+    for (const m of selection) expect(await text(`command-result-${m}`)).toMatch(/confirmed|missing/);
+    expect(Number(await text('command-confirmed-count')) + Number(await text('command-missing-count'))).toBe(selection.length);
+    await screenshot(page, '08-commands');
+  }, 180_000);
+
+  step('firmware: stage a signed package, every check passed', async () => {
+    await id('nav-group').click();
+    const model = (await id(`group-table-row-${members[5]}`).locator('td').nth(2).textContent())!;
+    const image = join(dir, 'image.bin');
+    writeFileSync(image, Buffer.from(Array.from({ length: 6000 }, (_, i) => (i * 37) & 0xff)));
+    const pkg = join(dir, 'firmware.pkg');
+    execFileSync(process.execPath, ['--import', 'tsx', 'main/cli/main.ts', 'fw', 'pack', '--image', image, '--model', model, '--version', '2.0.0', '--seq', '2', '--key', 'resources/firmware/demo-vendor.key', '--vendor', 'Demo', '-o', pkg], { cwd: ROOT, timeout: 60_000 });
+
+    await id('nav-firmware').click();
+    const demoPublic = readFileSync(join(ROOT, 'resources/firmware/demo-vendor.pub'), 'utf8').trim();
+    await id('firmware-trusted-keys').waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(500);
+    if (!((await text('firmware-trusted-keys')).includes(demoPublic.slice(0, 16)))) {
+      await id('trust-label').fill('demo vendor');
+      await id('trust-public-key').fill(demoPublic);
+      await id('trust-submit').click();
+      await waitFor('demo key trusted', () => text('firmware-trusted-keys'), (t) => t.includes(demoPublic.slice(0, 16)), 10_000);
+    }
+    await id('firmware-file').setInputFiles(pkg);
+    await id('firmware-checks').waitFor({ timeout: 30_000 });
+    for (const check of ['format', 'signature', 'size', 'digest', 'model', 'sequence']) {
+      expect(await id(`firmware-check-${check}`).getAttribute('data-status'), check).toBe('passed');
+    }
+    expect(await text('firmware-staging-verdict')).toContain('staged as package');
+    await screenshot(page, '09-firmware-staged');
+  });
+
+  step('firmware: push, every meter verified, activate, every meter activated', async () => {
+    await id('push-submit').click();
+    await id('campaign-detail').waitFor({ timeout: 30_000 });
+    const done = await waitFor(
+      'all meters verified',
+      () => text('campaign-progress-text'),
+      (t) => {
+        const m = /(\d+) \/ (\d+)/.exec(t);
+        return m !== null && Number(m[2]) > 0 && m[1] === m[2];
+      },
+      240_000,
+      1000,
+    );
+    const meters = Number(/\/ (\d+)/.exec(done)![1]);
+    expect(meters).toBeGreaterThan(FLEET / 2);
+    expect(await id('campaign-progress').getAttribute('value')).toBe(String(meters));
+    await waitFor('activate enabled', () => id('campaign-activate').isEnabled(), (v) => v, 30_000);
+    await screenshot(page, '10-firmware-verified');
+    await id('campaign-activate').click();
+    await waitFor('all meters activated', () => text('campaign-activated'), (t) => t === `${meters} / ${meters}`, 180_000, 1000);
+    await screenshot(page, '11-firmware-activated');
+  }, 480_000);
+
+  step('history and audit: the chain verifies', async () => {
+    await id('nav-history').click();
+    await page.locator('[data-testid^=history-table-row-]').first().waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid^=history-table-row-]').first().click();
+    await id('history-cost-chart').waitFor({ timeout: 10_000 });
+    await screenshot(page, '12-history');
+    await id('nav-audit').click();
+    await id('audit-verify').click();
+    await id('audit-verdict').waitFor({ timeout: 30_000 });
+    expect(await text('audit-verdict')).toContain('chain intact');
+    await screenshot(page, '13-audit');
+    expect(log.filter((l) => l.startsWith('[pageerror]') || /Content Security Policy|Refused to/.test(l))).toEqual([]);
+  });
+
+  step('restart: the store opens locked, a wrong passphrase is refused with its code, the group is intact', async () => {
+    const before = await text('header-members');
+    const epoch = await text('header-epoch');
+    await consoleProcess!.stop();
+    consoleProcess = await startConsoleProcess(['--data', join(dir, 'data'), '--port', '0']);
+    await page.goto(consoleProcess.url);
+    await id('unlock-passphrase').waitFor({ timeout: 20_000 });
+    expect(await id('unlock-repeat').count()).toBe(0);
+    await id('unlock-passphrase').fill(`${PASSPHRASE}?`);
+    await id('unlock-submit').click();
+    await id('unlock-error').waitFor({ timeout: 30_000 });
+    expect(await text('unlock-error')).toContain('WRONG_PASSPHRASE');
+    await screenshot(page, '14-unlock-wrong-passphrase');
+    await id('unlock-passphrase').fill(PASSPHRASE);
+    await id('unlock-submit').click();
+    await id('nav-group').waitFor({ timeout: 60_000 });
+    expect(await text('header-members')).toBe(before);
+    expect(await text('header-epoch')).toBe(epoch);
+  });
+});
