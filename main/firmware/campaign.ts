@@ -33,6 +33,8 @@ export interface MeterProgress {
   readonly answered: boolean;
   /** consecutive rounds without an answer */
   readonly silentRounds: number;
+  /** 'no-key' answers so far: a meter that cannot open the key frame however often it gets it is failed */
+  readonly keyMisses: number;
 }
 
 export type CampaignStatus = 'created' | 'distributing' | 'paused' | 'distributed' | 'activating' | 'completed' | 'cancelled';
@@ -74,7 +76,7 @@ export interface Step {
   readonly sends: readonly CampaignSend[];
 }
 
-const fresh: MeterProgress = { state: 'pending', received: 0, missing: undefined, reason: undefined, version: undefined, answered: false, silentRounds: 0 };
+const fresh: MeterProgress = { state: 'pending', received: 0, missing: undefined, reason: undefined, version: undefined, answered: false, silentRounds: 0, keyMisses: 0 };
 
 export function createCampaign(options: { readonly id: number; readonly totalBlocks: number; readonly meters: readonly number[]; readonly maxSilentRounds?: number }): CampaignState {
   if (options.meters.length === 0) firmwareFail('BAD_ARGUMENT', 'a campaign needs at least one meter');
@@ -169,8 +171,13 @@ export function applyReport(state: CampaignState, report: FirmwareReport): Campa
   if (report.campaign !== state.id || !progress || state.status === 'cancelled' || progress.state === 'failed') return state;
   const heard = { answered: true, silentRounds: 0 };
   switch (report.status) {
-    case 'no-key':
-      return progress.state === 'pending' ? update(state, report.meter, heard) : state;
+    case 'no-key': {
+      if (progress.state !== 'pending') return state;
+      const keyMisses = progress.keyMisses + 1;
+      // loss alone does not do this (the key is re-sent each round); a KG behind the KM's or a meter never commissioned does
+      if (keyMisses > state.maxSilentRounds) return update(state, report.meter, { ...heard, keyMisses, state: 'failed', reason: `cannot open the key frame after ${keyMisses} rounds: its group key is not the current one (resync it) or it is not a member` });
+      return update(state, report.meter, { ...heard, keyMisses });
+    }
     case 'receiving': {
       if (progress.state !== 'pending' && progress.state !== 'receiving') return state;
       const missing = missingIndices(report.missing, state.totalBlocks).length;

@@ -79,6 +79,21 @@ describe('campaign engine (pure)', () => {
     expect(state.status).toBe('distributed');
   });
 
+  test('a meter that cannot open the key frame round after round is failed with the reason, not waited for forever', () => {
+    let state: CampaignState = nextRound(createCampaign({ id: 1, totalBlocks: 2, meters: [1, 2], maxSilentRounds: 2 }), 0).state;
+    state = applyReport(state, { meter: 1, campaign: 1, status: 'verified' });
+    for (let round = 1; round <= 2; round++) {
+      state = applyReport(state, { meter: 2, campaign: 1, status: 'no-key' });
+      expect(state.meters['2']!.state).toBe('pending');
+      // it keeps getting the key while it may still be lost on the way
+      expect(nextRound(state, round).sends[0]).toEqual({ kind: 'key', to: 2 });
+      state = nextRound(state, round).state;
+    }
+    state = applyReport(state, { meter: 2, campaign: 1, status: 'no-key' });
+    expect(state.meters['2']).toMatchObject({ state: 'failed', reason: expect.stringContaining('cannot open the key frame after 3 rounds') });
+    expect(nextRound(state, 3).state.status).toBe('distributed');
+  });
+
   test('state is plain data: a JSON round trip mid-campaign plans the same next round', () => {
     let { state } = started();
     state = applyReport(state, receiving(1, 8, [0, 7]));
