@@ -5,6 +5,11 @@
  * latency and loss but are not charged airtime: this models a separate uplink slot, and keeps the
  * comparison between schemes about what the KM makes the DC send.
  *
+ * The DC's transmitter keeps two classes of frames (its QoS): control (rekeys, resyncs, commands) and
+ * bulk (firmware campaign frames). A control frame goes on the air before every bulk frame still
+ * waiting, never cutting the frame already on the air; within a class frames keep their order. With a
+ * single class this is plain FIFO, event for event.
+ *
  * Two clocks: simulated (a virtual clock driven by an event queue, nothing waits: tests, benchmarks)
  * and real time (setTimeout pacing: the UI). The same seed gives the same losses in both.
  */
@@ -134,6 +139,17 @@ export function uniformStream(seed: number): () => number {
   };
 }
 
+/** `control` by default: a sender that never marks bulk gets plain FIFO. */
+export type FrameClass = 'control' | 'bulk';
+
+/** A frame queued or on the air: it holds the medium from `start` to `end`. */
+interface Frame {
+  readonly frameClass: FrameClass;
+  start: number;
+  end: number;
+  readonly arrive: () => void;
+}
+
 function checkProbability(value: number, what: string): void {
   if (!(value >= 0 && value <= 1)) throw new RangeError(`${what} must be a probability in [0, 1]`);
 }
@@ -145,8 +161,8 @@ export class Channel {
   private readonly draw: () => number;
   private busyUntil = 0;
   private airtime = 0;
-  /** end times of frames not yet fully sent, in order (one transmitter) */
-  private readonly queue: number[] = [];
+  /** frames not yet fully sent, in the order they go on the air (one transmitter) */
+  private readonly queue: Frame[] = [];
   private readonly unreachable = new Set<number>();
 
   constructor(config: ChannelConfig) {
@@ -181,6 +197,21 @@ export class Channel {
     return Math.max(this.busyUntil, this.clock.now());
   }
 
+  /**
+   * When the medium will have carried every frame of `frameClass` queued so far. For control frames this
+   * comes before the bulk frames still waiting behind them.
+   */
+  idleFor(frameClass: FrameClass): number {
+    if (frameClass === 'control') {
+      for (let index = this.queue.length - 1; index >= 0; index--) {
+        const frame = this.queue[index]!;
+        if (frame.frameClass === 'control') return Math.max(frame.end, this.clock.now());
+      }
+      return this.clock.now();
+    }
+    return this.idleAt;
+  }
+
   /** Frames queued or on the air. */
   get queued(): number {
     this.forgetSent();
@@ -194,16 +225,16 @@ export class Channel {
   }
 
   /** One frame for every listener; `deliver` gets those that received it, at arrival time. */
-  broadcast(bytes: number, listeners: Iterable<number>, deliver: (received: readonly number[]) => void): void {
+  broadcast(bytes: number, listeners: Iterable<number>, deliver: (received: readonly number[]) => void, frameClass: FrameClass = 'control'): void {
     const received: number[] = [];
     for (const meter of listeners) if (this.hears(meter)) received.push(meter);
-    this.transmit(bytes, () => deliver(received));
+    this.transmit(bytes, frameClass, () => deliver(received));
   }
 
   /** One frame for one meter; `done` runs at arrival time, told whether the meter got it. */
-  unicast(bytes: number, meter: number, done: (arrived: boolean) => void): void {
+  unicast(bytes: number, meter: number, done: (arrived: boolean) => void, frameClass: FrameClass = 'control'): void {
     const arrives = this.hears(meter);
-    this.transmit(bytes, () => done(arrives));
+    this.transmit(bytes, frameClass, () => done(arrives));
   }
 
   /** A report from `meter` to the DC; `deliver` runs only if it arrives, which the return value tells. */
@@ -220,16 +251,52 @@ export class Channel {
 
   private forgetSent(): void {
     const now = this.clock.now();
-    while (this.queue.length > 0 && this.queue[0]! <= now) this.queue.shift();
+    while (this.queue.length > 0 && this.queue[0]!.end <= now) this.queue.shift();
   }
 
-  private transmit(bytes: number, arrive: () => void): void {
+  private transmit(bytes: number, frameClass: FrameClass, arrive: () => void): void {
     const duration = this.airtimeOf(bytes);
-    const end = this.idleAt + duration;
-    this.busyUntil = end;
     this.airtime += duration;
     this.forgetSent();
-    this.queue.push(end);
-    this.clock.at(end + this.config.latency, arrive);
+    const overtaken = frameClass === 'control' ? this.firstWaitingBulk() : this.queue.length;
+    if (overtaken === this.queue.length) {
+      const start = this.idleAt;
+      const frame: Frame = { frameClass, start, end: start + duration, arrive };
+      this.busyUntil = frame.end;
+      this.queue.push(frame);
+      this.schedule(frame);
+      return;
+    }
+    // the control frame takes the first waiting bulk frame's turn; those behind it lose its airtime
+    const start = this.queue[overtaken]!.start;
+    const waiting = this.queue.slice(overtaken);
+    this.queue.splice(overtaken, 0, { frameClass, start, end: start + duration, arrive });
+    this.schedule(this.queue[overtaken]!);
+    for (const frame of waiting) {
+      frame.start += duration;
+      frame.end += duration;
+      this.schedule(frame);
+    }
+    this.busyUntil = this.queue.at(-1)!.end;
+  }
+
+  /**
+   * Index of the first bulk frame not yet on the air, or the queue's length. Waiting frames are control
+   * then bulk (control frames are put before waiting bulk frames, bulk frames at the end), so the
+   * search walks back from the end over the waiting bulk frames only.
+   */
+  private firstWaitingBulk(): number {
+    const now = this.clock.now();
+    let index = this.queue.length;
+    while (index > 0 && this.queue[index - 1]!.frameClass === 'bulk' && this.queue[index - 1]!.start > now) index--;
+    return index;
+  }
+
+  /** A frame moved back leaves its earlier arrival behind as a no-op: the clock has no cancel. */
+  private schedule(frame: Frame): void {
+    const end = frame.end;
+    this.clock.at(end + this.config.latency, () => {
+      if (frame.end === end) frame.arrive();
+    });
   }
 }

@@ -1,9 +1,10 @@
+import { isFirmwareFrame } from '../main/firmware/blocks.js';
 import type { FirmwareReport } from '../main/firmware/campaign.js';
 import { encodeFirmwareReport } from '../main/firmware/report.js';
 import { checkKey, type Outgoing } from '../main/grep/index.js';
 import { type DcReport, type DcStatus, type LinkMessage, METER_REPORT_BYTES, type MeterReport } from '../main/link/messages.js';
 import type { ConvergenceLink } from '../main/ops/convergence.js';
-import { type Channel, type Clock, SimulatedClock } from './channel.js';
+import { type Channel, type Clock, type FrameClass, SimulatedClock } from './channel.js';
 import { isFirmwareReport, type MeterAnswer, type SimMeter } from './meter.js';
 
 /**
@@ -12,6 +13,9 @@ import { isFirmwareReport, type MeterAnswer, type SimMeter } from './meter.js';
  * firmware campaign frames alike) and relays their answers back in batches through `send`: rekey and
  * command reports as `report`, firmware reports as `firmware`. It keeps the group key the KM gives it
  * (§1: the DC is a group sender).
+ *
+ * Its QoS: rekeys, resyncs and group commands are control frames, firmware campaign frames (§10) bulk,
+ * so an eviction during a rollout waits for the block on the air, not for the rest of the round.
  */
 
 /** What the DC says to the KM (the endpoint's DcReport). */
@@ -82,6 +86,11 @@ class ReportBatch<T> {
   }
 }
 
+/** The transmit class of a payload from the KM: firmware campaign frames give way to everything else. */
+export function frameClassOf(payload: Uint8Array): FrameClass {
+  return isFirmwareFrame(payload) ? 'bulk' : 'control';
+}
+
 /** error codes of the DC's `error` messages */
 export const DcError = {
   UNKNOWN_METER: 1,
@@ -136,7 +145,7 @@ export class DataConcentrator {
         this.channel.broadcast(payload.length, this.meters.keys(), (received) => {
           this.inFlight--;
           for (const id of received) this.relay(this.meters.get(id)!.receive(payload));
-        });
+        }, frameClassOf(payload));
         return;
       }
       case 'unicast': {
@@ -150,7 +159,7 @@ export class DataConcentrator {
         this.channel.unicast(payload.length, meter.id, (arrived) => {
           this.inFlight--;
           if (arrived) this.relay(meter.receive(payload));
-        });
+        }, frameClassOf(payload));
         return;
       }
       case 'keyUpdate':
@@ -222,7 +231,8 @@ export class DataConcentrator {
  * The KM's end of an in-process link to `dc`, for the convergence driver in tests, benchmarks and the
  * UI's simulated fleet: transfers numbered as the network endpoint would, time from the channel's clock.
  * On the simulated clock a wait runs the events it covers at once; in real time it polls. The DC's
- * reports reach the driver through the `send` the DC was built with.
+ * reports reach the driver through the `send` the DC was built with. GREP messages are control frames,
+ * so a wait counts from when they are on the medium, not from the end of a firmware round queued too.
  */
 export function inProcessLink(dc: DataConcentrator, channel: Channel): ConvergenceLink {
   let transfer = 0;
@@ -235,7 +245,7 @@ export function inProcessLink(dc: DataConcentrator, channel: Channel): Convergen
       dc.handle({ kind: 'keyUpdate', transfer: ++transfer, epoch, kg });
     },
     wait(seconds, satisfied) {
-      const deadline = channel.idleAt + seconds;
+      const deadline = channel.idleFor('control') + seconds;
       if (channel.clock instanceof SimulatedClock) {
         channel.clock.runUntil(deadline, satisfied);
         return Promise.resolve();

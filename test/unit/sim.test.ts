@@ -53,6 +53,56 @@ describe('channel', () => {
     expect(channel.queued).toBe(0);
   });
 
+  test('control frames go before waiting bulk frames, never before the frame on the air; each class keeps its order', () => {
+    const channel = simulated();
+    const arrivals: [string, number][] = [];
+    const at = (what: string) => () => arrivals.push([what, channel.clock.now()]);
+    // 100 bytes = 0.1 s on the air; B1 goes on the air at once
+    for (const name of ['B1', 'B2', 'B3']) channel.broadcast(100, [1, 2], at(name), 'bulk');
+    channel.simulated.advance(0.05);
+    channel.unicast(100, 1, at('C1'));
+    channel.broadcast(100, [1, 2], at('C2'), 'control');
+    channel.unicast(100, 2, at('B4'), 'bulk');
+    channel.unicast(100, 2, at('C3'));
+    expect(channel.queued).toBe(7);
+    expect(channel.airtimeSeconds).toBeCloseTo(0.7, 9);
+    expect(channel.idleAt).toBeCloseTo(0.7, 9);
+    expect(channel.idleFor('control')).toBeCloseTo(0.4, 9);
+    expect(channel.idleFor('bulk')).toBeCloseTo(0.7, 9);
+    channel.simulated.run();
+    expect(arrivals.map(([what]) => what)).toEqual(['B1', 'C1', 'C2', 'C3', 'B2', 'B3', 'B4']);
+    arrivals.forEach(([, time], index) => expect(time).toBeCloseTo(0.1 * (index + 1) + 0.01, 9));
+    expect(channel.queued).toBe(0);
+    expect(channel.idleFor('control')).toBe(channel.clock.now());
+  });
+
+  test('with one class the medium is FIFO whichever class it is, and reordering keeps every frame\'s losses', () => {
+    const listeners = Array.from({ length: 30 }, (_, index) => index + 1);
+    /** the arrival time and the hearers of each frame; `classOf` gives each frame's class */
+    const play = (classOf: (frame: number) => 'control' | 'bulk') => {
+      const channel = simulated({ loss: 0.3, seed: 5 });
+      const heard = new Map<number, [number, number[]]>();
+      for (let frame = 0; frame < 12; frame++) {
+        if (frame === 6) channel.simulated.advance(0.05);
+        channel.broadcast(20 + frame, listeners, (received) => heard.set(frame, [channel.clock.now(), [...received]]), classOf(frame));
+      }
+      channel.simulated.run();
+      return heard;
+    };
+    const control = play(() => 'control');
+    const bulk = play(() => 'bulk');
+    expect([...bulk]).toEqual([...control]);
+    // odd frames bulk: each even frame overtakes the odd ones still waiting, each frame keeps whom it
+    // reached, and each class keeps its own order
+    const mixed = play((frame) => (frame % 2 === 0 ? 'control' : 'bulk'));
+    for (const frame of control.keys()) expect(mixed.get(frame)![1]).toEqual(control.get(frame)![1]);
+    const order = [...mixed.keys()].sort((a, b) => mixed.get(a)![0] - mixed.get(b)![0]);
+    expect(order.filter((frame) => frame % 2 === 0)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(order.filter((frame) => frame % 2 === 1)).toEqual([1, 3, 5, 7, 9, 11]);
+    expect(order).not.toEqual([...control.keys()]);
+    expect(order.indexOf(10)).toBeLessThan(order.indexOf(7));
+  });
+
   test('an unreachable meter hears nothing and its reports never arrive', () => {
     const channel = simulated();
     channel.setReachable(2, false);
