@@ -1,4 +1,3 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditVerdictView, AuditView, CostChartView, DcProfileInput, DcProfileView, GrepEvent, GroupView, HistoryView, LinkView, SerialPortView, SessionInfo, Unsubscribe } from '../../preload/api.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
@@ -8,23 +7,25 @@ import { fromHex } from '../grep/index.js';
 import { listSerialPorts } from '../link/transport.js';
 import { costChart } from '../ops/costs.js';
 import { ServiceError } from '../ops/errors.js';
-import { FirmwareService } from '../ops/firmware.js';
-import { KeyManagerService } from '../ops/service.js';
-import { type DcProfile, type GroupRecord, KmStore, type ScryptCost, StoreError } from '../store/index.js';
+import type { FirmwareService } from '../ops/firmware.js';
+import type { KeyManagerService } from '../ops/service.js';
+import type { DcProfile, GroupRecord, KmStore, ScryptCost } from '../store/index.js';
 import { Actions } from './actions.js';
+import { type DcServices, openDcServices } from './dcServices.js';
 import { AppError } from './errors.js';
 import { EventHub, throttle } from './events.js';
 import { FirmwareCalls } from './firmwareCalls.js';
 import { LinkWatch } from './linkWatch.js';
 import { ensureGroup, saveProfile } from './setup.js';
 import { SIMULATED_DEFAULTS, SIMULATED_PROFILE, type SimulatedDc, startEmbeddedSimulator } from './simulated.js';
+import { StoreGate } from './storeGate.js';
 import * as view from './views.js';
 
 /*
  * The back end of one operator session, free of Electron: the desktop shell serves it over IPC, the
- * headless console over HTTP. Everything starts locked; unlock opens (or creates) the sealed store,
- * and only then is there a group, a DC link and the services. Views are built field by field
- * (views.ts): no node key or pairing key ever leaves through here.
+ * headless console over HTTP. Everything starts locked; unlock opens (or creates) the sealed store
+ * (storeGate.ts), and only then is there a group, a DC link and the services (dcServices.ts). Views
+ * are built field by field (views.ts): no node key or pairing key ever leaves through here.
  */
 
 export interface BackendOptions {
@@ -51,15 +52,7 @@ export type DcProfileSpec = Omit<Extract<DcProfile, { transport: 'tcp' }>, 'name
 export const COMMAND_LINE_PROFILE = 'command line';
 const DEFAULT_GROUP = 'substation-1';
 const DEFAULT_PLANNED_SIZE = 200;
-const MIN_PASSPHRASE = 8;
 const DEFAULT_VENDOR_KEY = join(import.meta.dirname, '../../resources/firmware/demo-vendor.pub');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Connected {
-  readonly service: KeyManagerService;
-  readonly firmware: FirmwareService;
-  readonly detach: () => void;
-}
 
 export class Backend {
   readonly storePath: string;
@@ -73,18 +66,17 @@ export class Backend {
   private readonly groupName: string;
   private store: KmStore | undefined;
   private groupRecord: GroupRecord | undefined;
-  private connected: Connected | undefined;
+  private connected: DcServices | undefined;
   private simulator: RunningSimulator | undefined;
   private fleetCsv: string | undefined;
   /** the demo vendor key the embedded meters trust */
   private vendorKey: Uint8Array | undefined;
-  private failures = 0;
-  /** unlocks run one after the other, so guesses cannot race the failure delay */
-  private unlocking: Promise<unknown> = Promise.resolve();
+  private readonly gate: StoreGate;
   private closed = false;
 
   constructor(private readonly options: BackendOptions) {
     this.storePath = join(options.dataDir, 'km.sqlite');
+    this.gate = new StoreGate({ dataDir: options.dataDir, storePath: this.storePath, scrypt: options.scrypt, failureDelayMs: options.failureDelayMs });
     const given = Object.fromEntries(Object.entries(options.simulated ?? {}).filter(([, value]) => value !== undefined));
     this.simulatedDc = options.simulated && !options.dc ? { ...SIMULATED_DEFAULTS, ...given } : undefined;
     this.groupName = options.groupName ?? DEFAULT_GROUP;
@@ -109,37 +101,21 @@ export class Backend {
 
   async session(): Promise<SessionInfo> {
     const { store, groupRecord: group } = this;
-    const state = store ? 'ready' : existsSync(this.storePath) ? 'locked' : 'new';
+    const state = store ? 'ready' : this.gate.exists ? 'locked' : 'new';
     const summary = store && group ? view.groupSummary(group, this.epoch(), store.members(group.id).filter((m) => m.status === 'member').length) : undefined;
     return { state, storePath: this.storePath, simulated: this.simulatedDc !== undefined, group: summary };
   }
 
   unlock(passphrase: string): Promise<SessionInfo> {
-    const run = this.unlocking.then(() => this.openStore(passphrase));
-    this.unlocking = run.catch(() => undefined);
-    return run;
+    return this.gate.inTurn(() => this.openStore(passphrase));
   }
 
   private async openStore(passphrase: string): Promise<SessionInfo> {
     if (this.closed) throw new AppError('LOCKED', 'the back end is shutting down');
     if (this.store) return this.session();
-    const creating = !existsSync(this.storePath);
-    if (creating && passphrase.length < MIN_PASSPHRASE) throw new AppError('BAD_ARGUMENTS', `a new store needs a passphrase of at least ${MIN_PASSPHRASE} characters`);
-    let store: KmStore;
+    const { store, created } = await this.gate.open(passphrase);
     try {
-      if (creating) mkdirSync(this.options.dataDir, { recursive: true, mode: 0o700 });
-      store = creating ? KmStore.create(this.storePath, passphrase, this.options.scrypt) : KmStore.open(this.storePath, passphrase);
-    } catch (error) {
-      if (error instanceof StoreError && error.code === 'WRONG_PASSPHRASE') {
-        // slows a guessing script down without annoying an operator who mistyped once
-        this.failures++;
-        await sleep((this.options.failureDelayMs ?? 500) * 2 ** Math.min(this.failures - 1, 4));
-      }
-      throw error;
-    }
-    this.failures = 0;
-    try {
-      if (creating) store.transaction(() => store.audit(this.options.actor, 'init store', { path: this.storePath }));
+      if (created) store.transaction(() => store.audit(this.options.actor, 'init store', { path: this.storePath }));
       this.store = store;
       this.groupRecord = ensureGroup(store, this.groupName, this.simulatedDc?.meters ?? DEFAULT_PLANNED_SIZE, this.options.actor);
       await this.startDc(store, this.groupRecord);
@@ -168,7 +144,7 @@ export class Backend {
   /** Stops the link, the services and the simulator and closes the store. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.unlocking;
+    await this.gate.idle();
     await this.shutDown();
   }
 
@@ -197,13 +173,7 @@ export class Backend {
 
   async serialPorts(): Promise<SerialPortView[]> {
     this.ready();
-    return (await listSerialPorts()).map((port) => ({
-      path: port.path,
-      manufacturer: port.manufacturer ?? undefined,
-      serialNumber: port.serialNumber ?? undefined,
-      vendorId: port.vendorId ?? undefined,
-      productId: port.productId ?? undefined,
-    }));
+    return (await listSerialPorts()).map(view.serialPortView);
   }
 
   async connect(name: string): Promise<LinkView> {
@@ -235,53 +205,25 @@ export class Backend {
   }
 
   private openServices(store: KmStore, link: NonNullable<LinkWatch['current']>): void {
-    const { actor, ackTimeout } = this.options;
-    let firmware: FirmwareService | undefined;
-    const service = KeyManagerService.open({
-      store,
-      group: this.groupName,
-      actor,
-      link,
-      ...(ackTimeout !== undefined ? { ackTimeout } : {}),
-      onRemoved: (meters) => void firmware?.removeMeters(meters),
-    });
-    const onReport = (message: { kind: string }) => {
-      if (message.kind === 'report') this.groupChanged.request();
-    };
-    link.on('message', onReport);
-    const detach = () => link.off('message', onReport);
-    try {
-      firmware = FirmwareService.open({
+    this.connected = openDcServices(
+      {
         store,
         group: this.groupName,
-        actor,
-        link,
-        groupKey: () => service.groupKey(),
+        actor: this.options.actor,
+        ackTimeout: this.options.ackTimeout,
+        vendorKey: this.vendorKey,
+        onReport: () => this.groupChanged.request(),
         onProgress: (campaign) => this.emit({ type: 'campaign', campaign }),
-      });
-    } catch (error) {
-      detach();
-      service.close();
-      throw error;
-    }
-    this.connected = { service, firmware, detach };
-    // the embedded meters accept firmware signed by the demo vendor: staging trusts it too (audited once)
-    if (this.vendorKey) firmware.trustKey('demo vendor (simulator)', this.vendorKey);
-    // repairs what an earlier session left unacknowledged; the operator's own actions wait for it (BUSY)
-    service.catchUp().then(
-      () => this.changed(),
-      (error: unknown) => console.warn('[backend] catch-up after connect:', (error as Error).message),
+        onCaughtUp: () => this.changed(),
+      },
+      link,
     );
   }
 
   private async closeServices(): Promise<void> {
     const connected = this.connected;
     this.connected = undefined;
-    if (connected) {
-      connected.detach();
-      connected.firmware.close();
-      connected.service.close();
-    }
+    connected?.close();
     await this.watch.close();
   }
 

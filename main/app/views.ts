@@ -11,8 +11,10 @@ import type {
   MemberView,
   Operation,
   PlanView,
+  SerialPortView,
 } from '../../preload/api.js';
 import { toHex } from '../grep/index.js';
+import type { SerialPortInfo } from '../link/transport.js';
 import type { CostChart } from '../ops/costs.js';
 import type { CostComparison } from '../ops/planning.js';
 import type { CommandResult, ExecutionResult, MeterStatus, OperatorPlan } from '../ops/service.js';
@@ -118,4 +120,14 @@ export function auditView(store: KmStore): AuditView[] {
 
 export function auditVerdictView(verdict: AuditVerdict): AuditVerdictView {
   return verdict.ok ? { ok: true, rows: verdict.rows } : { ok: false, rows: verdict.rows, problem: `row ${verdict.firstBad}: ${verdict.reason}` };
+}
+
+export function serialPortView(port: SerialPortInfo): SerialPortView {
+  return {
+    path: port.path,
+    manufacturer: port.manufacturer ?? undefined,
+    serialNumber: port.serialNumber ?? undefined,
+    vendorId: port.vendorId ?? undefined,
+    productId: port.productId ?? undefined,
+  };
 }

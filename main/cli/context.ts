@@ -90,6 +90,31 @@ export function connect(link: DcLink, profile: DcProfile, timeoutSeconds: number
   });
 }
 
+export interface KeyManagerSession {
+  readonly store: KmStore;
+  readonly group: string;
+  readonly profile: DcProfile;
+  /** not started: connect() starts it, for the commands that send */
+  readonly link: DcLink;
+  readonly service: KeyManagerService;
+}
+
+/** The group's Key Manager service over the link to its DC; the service is closed and the link stopped whatever `work` does. */
+export function withKeyManager<T>(global: GlobalArgs, work: (session: KeyManagerSession) => Promise<T>): Promise<T> {
+  return withStore(global, async (store) => {
+    const group = groupName(store, global);
+    const profile = dcProfile(store, global);
+    const link = linkToDc(profile);
+    const service = KeyManagerService.open({ store, group, actor, link });
+    try {
+      return await work({ store, group, profile, link, service });
+    } finally {
+      service.close();
+      await link.stop();
+    }
+  });
+}
+
 export interface FirmwareSession {
   readonly group: string;
   readonly firmware: FirmwareService;
@@ -102,21 +127,12 @@ export interface FirmwareSession {
  * campaign's content key. Both are closed, and the link stopped, whatever `work` does.
  */
 export function withFirmware<T>(global: GlobalArgs, onProgress: (summary: CampaignSummary) => void, work: (session: FirmwareSession) => Promise<T>): Promise<T> {
-  return withStore(global, async (store) => {
-    const group = groupName(store, global);
-    const profile = dcProfile(store, global);
-    const link = linkToDc(profile);
-    const keys = KeyManagerService.open({ store, group, actor, link });
+  return withKeyManager(global, async ({ store, group, profile, link, service }) => {
+    const firmware = FirmwareService.open({ store, group, actor, link, groupKey: () => service.groupKey(), onProgress });
     try {
-      const firmware = FirmwareService.open({ store, group, actor, link, groupKey: () => keys.groupKey(), onProgress });
-      try {
-        return await work({ group, firmware, connect: () => connect(link, profile, global.timeout) });
-      } finally {
-        firmware.close();
-      }
+      return await work({ group, firmware, connect: () => connect(link, profile, global.timeout) });
     } finally {
-      keys.close();
-      await link.stop();
+      firmware.close();
     }
   });
 }

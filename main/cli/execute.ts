@@ -1,11 +1,10 @@
-import { linkToDc } from '../ops/dcLink.js';
-import { KeyManagerService, type OperatorPlan } from '../ops/service.js';
+import type { KeyManagerService, OperatorPlan } from '../ops/service.js';
 import type { GlobalArgs } from './args.js';
-import { actor, connect, dcProfile, groupName, withStore } from './context.js';
+import { connect, withKeyManager } from './context.js';
 import { ExitCode } from './errors.js';
 import { planText } from './report.js';
 import type { Outcome } from './spec.js';
-import { confirm, hasTerminal } from './terminal.js';
+import { showAndConfirm } from './terminal.js';
 
 /*
  * plan -> confirm -> execute, the same for every operation: the plan is made and shown before the DC
@@ -34,34 +33,21 @@ function within<R>(work: Promise<R>, seconds: number): Promise<Timed<R>> {
 }
 
 export function operate<R>(global: GlobalArgs, makePlan: (service: KeyManagerService) => OperatorPlan, execution: Execution<R>): Promise<Outcome> {
-  return withStore(global, async (store) => {
-    const group = groupName(store, global);
-    const profile = dcProfile(store, global);
-    const link = linkToDc(profile);
-    const service = KeyManagerService.open({ store, group, actor, link });
-    try {
-      const plan = makePlan(service);
-      const shown = planText(plan, group);
-      // text mode: the plan is part of the output; --json: it is in the document, and on stderr only when asking
-      if (!global.json) process.stdout.write(`${shown}\n`);
-      else if (!global.yes && hasTerminal()) process.stderr.write(`${shown}\n`);
-      const refusal = await confirm(execution.question, global.yes);
-      if (refusal) return { exitCode: ExitCode.notConfirmed, json: { group, plan, confirmed: false, error: { code: 'NOT_CONFIRMED', message: refusal } }, text: refusal };
+  return withKeyManager(global, async ({ group, profile, link, service }) => {
+    const plan = makePlan(service);
+    const refusal = await showAndConfirm(global, planText(plan, group), execution.question);
+    if (refusal) return { exitCode: ExitCode.notConfirmed, json: { group, plan, confirmed: false, error: { code: 'NOT_CONFIRMED', message: refusal } }, text: refusal };
 
-      await connect(link, profile, global.timeout);
-      const running = execution.run(service, plan);
-      const timed = await within(running, global.timeout);
-      if ('timedOut' in timed) {
-        // the run is abandoned with the process; its late failure, if any, has no one left to tell
-        running.catch(() => undefined);
-        const message = `no result within --timeout ${global.timeout} s: the operation is committed (history shows it unfinished); the next grepctl run on this group resends what the DC had not accepted`;
-        return { exitCode: ExitCode.failed, json: { group, plan, confirmed: true, result: null, timedOut: true, message }, text: message };
-      }
-      const { result } = timed;
-      return { exitCode: execution.succeeded(result) ? ExitCode.ok : ExitCode.failed, json: { group, plan, confirmed: true, result }, text: execution.text(result) };
-    } finally {
-      service.close();
-      await link.stop();
+    await connect(link, profile, global.timeout);
+    const running = execution.run(service, plan);
+    const timed = await within(running, global.timeout);
+    if ('timedOut' in timed) {
+      // the run is abandoned with the process; its late failure, if any, has no one left to tell
+      running.catch(() => undefined);
+      const message = `no result within --timeout ${global.timeout} s: the operation is committed (history shows it unfinished); the next grepctl run on this group resends what the DC had not accepted`;
+      return { exitCode: ExitCode.failed, json: { group, plan, confirmed: true, result: null, timedOut: true, message }, text: message };
     }
+    const { result } = timed;
+    return { exitCode: execution.succeeded(result) ? ExitCode.ok : ExitCode.failed, json: { group, plan, confirmed: true, result }, text: execution.text(result) };
   });
 }

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import type { GlobalArgs } from './args.js';
 import { CliError, ExitCode } from './errors.js';
 
 /*
@@ -71,4 +72,14 @@ export async function confirm(question: string, yes: boolean): Promise<string | 
   } finally {
     prompt.close();
   }
+}
+
+/**
+ * What is to be confirmed (a plan, a campaign), then confirm(). In text mode it is part of the output;
+ * with --json it is in the document, and on stderr only when a person is asked.
+ */
+export function showAndConfirm(global: GlobalArgs, shown: string, question: string): Promise<string | undefined> {
+  if (!global.json) process.stdout.write(`${shown}\n`);
+  else if (!global.yes && hasTerminal()) process.stderr.write(`${shown}\n`);
+  return confirm(question, global.yes);
 }

@@ -17,18 +17,16 @@ import {
   type Step,
 } from '../firmware/index.js';
 import type { DcLink } from '../link/client.js';
-import type { KmStore, OutboxEntry, PackageRecord } from '../store/index.js';
+import type { KmStore, PackageRecord } from '../store/index.js';
+import { enqueueRound, type GroupKey, sealRound } from './campaignFrames.js';
 import { clock, type RoundTiming, waitRound } from './campaignTiming.js';
 import { toTransfer } from './durableLink.js';
 import { ServiceError } from './errors.js';
 import { campaignSummary, campaignView } from './firmwareViews.js';
 
-// the CLI reads stored campaigns with these
-export { campaignSummary, campaignView, manifestView } from './firmwareViews.js';
-
 /**
  * One campaign driven over the real DC link (GREP.md §10): the pure engine says what to send, this
- * seals it, commits the round (engine state, the round's sends, every frame as an outbox row, an audit
+ * seals it (campaignFrames.ts), commits the round (engine state, the round's sends, every frame as an outbox row, an audit
  * row for operator steps) in one transaction and only then hands the frames to the link (§11). Outbox
  * ids are the transfer ids, so they never repeat across restarts, and a frame the DC had not accepted
  * when the KM stopped is sent again by the KeyManagerService on its next open. A restarted driver
@@ -43,7 +41,7 @@ export interface DriverContext extends RoundTiming {
   readonly groupId: number;
   readonly actor: string;
   readonly link: DcLink;
-  readonly groupKey: () => { readonly epoch: number; readonly kg: Uint8Array };
+  readonly groupKey: () => GroupKey;
   /** rounds one drive may take before the campaign pauses */
   readonly maxRounds: number;
   readonly onProgress: (summary: CampaignSummary) => void;
@@ -258,37 +256,19 @@ export class CampaignDriver {
     }
   }
 
-  private encode(send: CampaignSend, key: { readonly epoch: number; readonly kg: Uint8Array }): Uint8Array {
-    switch (send.kind) {
-      case 'key':
-        return this.sealer.key(key.epoch, key.kg);
-      case 'block':
-        return this.sealer.block(send.index);
-      case 'query':
-        return this.sealer.query(send.round);
-      case 'activate':
-        return this.sealer.activate();
-    }
-  }
-
   /** Commits `state` and the round's frames as outbox rows together, then hands the frames to the link. */
   private commit(state: CampaignState, sends: readonly CampaignSend[], audit?: { action: string; detail: unknown }): void {
-    // the key frame goes under the KG the group holds now: a rekey since the last round re-wraps it
     const key = this.context.groupKey();
-    const frames = sends.map((send) => ({ send, payload: this.encode(send, key) }));
-    const bytes = frames.reduce((sum, frame) => sum + frame.payload.length, 0);
+    const round = sealRound(this.sealer, sends, key);
     const { store, groupId } = this.context;
     const entries = store.transaction(() => {
-      const rows: OutboxEntry[] = frames.map(({ send, payload }) => {
-        const entry = { kind: send.to === 'all' ? ('broadcast' as const) : ('unicast' as const), epoch: key.epoch, member: send.to === 'all' ? null : send.to, payload };
-        return { ...entry, id: store.enqueue(groupId, entry) };
-      });
-      this.write(state, audit, { roundSends: JSON.stringify(sends), addBytes: bytes });
+      const rows = enqueueRound(store, groupId, key.epoch, round);
+      this.write(state, audit, { roundSends: JSON.stringify(sends), addBytes: round.bytes });
       return rows;
     });
     this.stateValue = state;
     this.roundSends = sends;
-    this.sentBytes += bytes;
+    this.sentBytes += round.bytes;
     this.dirty = false;
     this.awaiting.clear();
     for (const entry of entries) this.awaiting.add(entry.id);

@@ -1,37 +1,35 @@
 import { z } from 'zod';
-import type { CampaignSummary, CampaignView, ManifestView, PackageView, StagingView, TrustedKeyView } from '../../preload/api.js';
+import type { CampaignSummary, CampaignView, PackageView, StagingView, TrustedKeyView } from '../../preload/api.js';
 import { nodeCrypto, nodeRandom } from '../crypto/node.js';
 import {
+  type Audience,
   blockCount,
   type CampaignSend,
-  type Audience,
   CampaignSealer,
-  MAX_LISTED_AUDIENCE,
   type CampaignState,
   createCampaign,
   DEFAULT_BLOCK_SIZE,
   type FirmwareReport,
-  FirmwareError,
-  type Manifest,
   parse,
   refuseFailed,
-  stagingReport,
 } from '../firmware/index.js';
-import { checkSigningPublicKey, GrepError, type GrepCrypto, KEY_BYTES, type Random, toHex } from '../grep/index.js';
+import { type GrepCrypto, KEY_BYTES, type Random } from '../grep/index.js';
 import type { DcLink, DcReport, LinkState } from '../link/client.js';
-import type { CampaignRecord, KmStore, PackageRecord } from '../store/index.js';
+import type { CampaignRecord, KmStore } from '../store/index.js';
 import { CampaignDriver, type DriverContext } from './campaignDriver.js';
 import { clock, DcStatusWatch } from './campaignTiming.js';
 import { ServiceError } from './errors.js';
-import { campaignSummary, campaignView, manifestOf, packageView } from './firmwareViews.js';
+import { campaignSummary, campaignView, packageView } from './firmwareViews.js';
+import * as staging from './firmwareStaging.js';
 import { MeterIds, validate } from './planning.js';
+import { pushTargets } from './pushTargets.js';
 
 /*
- * Firmware campaigns of one group (GREP.md §10), over the store and the DC link: trusted vendor keys,
- * staging (every check, nothing stored unless all pass), push (a campaign with a fresh K_fw sealed in the
- * store), and the operator's pause/resume/cancel/activate. Each open campaign is driven in the
- * background by a CampaignDriver; its state is in the store, so open() picks every campaign up again
- * where it was after a restart.
+ * Firmware campaigns of one group (GREP.md §10), over the store and the DC link: trusted vendor keys
+ * and staging (firmwareStaging.ts: every check, nothing stored unless all pass), push (pushTargets.ts
+ * checks whom it addresses; the campaign gets a fresh K_fw sealed in the store), and the operator's
+ * pause/resume/cancel/activate. Each open campaign is driven in the background by a CampaignDriver;
+ * its state is in the store, so open() picks every campaign up again where it was after a restart.
  */
 
 export interface FirmwareServiceOptions {
@@ -54,7 +52,6 @@ export interface FirmwareServiceOptions {
   readonly onProgress?: (summary: CampaignSummary) => void;
 }
 
-const MAX_PACKAGE_BYTES = 17 << 20;
 const PushInput = z
   .object({
     packageId: z.number().int().min(1),
@@ -62,7 +59,6 @@ const PushInput = z
     blockSize: z.number().int().min(16).max(1024).default(DEFAULT_BLOCK_SIZE),
   })
   .strict();
-const Label = z.string().trim().min(1).max(64);
 const SETTLED = new Set<CampaignState['status']>(['distributed', 'completed', 'cancelled', 'paused']);
 
 export class FirmwareService {
@@ -147,23 +143,11 @@ export class FirmwareService {
   }
 
   trustKey(label: string, publicKey: Uint8Array): TrustedKeyView[] {
-    const name = validate(Label, label, 'label');
-    const key = validate(z.instanceof(Uint8Array), publicKey, 'public key');
-    try {
-      checkSigningPublicKey(key, 'vendor public key');
-    } catch (error) {
-      if (error instanceof GrepError) throw new ServiceError('BAD_KEY', `${error.message}: not trusted`);
-      throw error;
-    }
-    const { store, actor } = this.options;
-    store.transaction(() => {
-      if (store.firmware.trustKey(name, key, new Date())) store.audit(actor, 'trust firmware key', { label: name, publicKey: toHex(key) });
-    });
-    return this.trustedKeys();
+    return staging.trustKey(this.stagingContext(), label, publicKey);
   }
 
   trustedKeys(): TrustedKeyView[] {
-    return this.options.store.firmware.trustedKeys().map((key) => ({ label: key.label, publicKey: toHex(key.publicKey), addedAt: key.addedAt }));
+    return staging.trustedKeys(this.options.store);
   }
 
   /**
@@ -171,38 +155,7 @@ export class FirmwareService {
    * package's model runs. The package is stored only when every check passed; the outcome is audited either way.
    */
   stage(packageBytes: Uint8Array): StagingView {
-    const bytes = validate(z.instanceof(Uint8Array).refine((value) => value.length <= MAX_PACKAGE_BYTES, `at most ${MAX_PACKAGE_BYTES} bytes`), packageBytes, 'package');
-    const { store, actor } = this.options;
-    const models = [...new Set(this.members().map((member) => member.model))].sort();
-    let declared: string | undefined;
-    try {
-      declared = parse(bytes).manifest.model;
-    } catch (error) {
-      if (!(error instanceof FirmwareError)) throw error;
-    }
-    const model = declared !== undefined && models.includes(declared) ? declared : models.join(', ') || 'none (the group has no members)';
-    const report = stagingReport(this.crypto, bytes, {
-      trustedKeys: store.firmware.trustedKeys().map((key) => key.publicKey),
-      model,
-      runningSequence: declared === undefined ? 1 : this.runningSequence(declared),
-    });
-    const manifest = report.package && manifestOf(report.package.manifest);
-    const passed = report.checks.every((check) => check.status === 'passed');
-    const packageDigest = toHex(this.crypto.sha256(bytes));
-    const staged = store.transaction(() => {
-      let record: PackageRecord | undefined;
-      if (passed && manifest) {
-        record = store.firmware.packageByDigest(this.groupId, packageDigest);
-        if (!record) {
-          const stagedAt = new Date().toISOString();
-          record = { id: store.firmware.savePackage(this.groupId, { ...manifest, packageDigest, stagedAt }, bytes), ...manifest, packageDigest, stagedAt };
-        }
-      }
-      const failed = report.checks.filter((check) => check.status === 'failed').map((check) => ({ check: check.check, detail: check.detail }));
-      store.audit(actor, passed ? 'stage firmware' : 'refuse firmware', { package: record?.id, packageDigest, manifest, failed });
-      return record && packageView(record);
-    });
-    return { checks: report.checks, manifest, staged };
+    return staging.stage(this.stagingContext(), packageBytes, [...new Set(this.members().map((member) => member.model))].sort());
   }
 
   /** stage(), with a refusal thrown as the FirmwareError of the first failed check (the CLI's exit code). */
@@ -223,24 +176,7 @@ export class FirmwareService {
     const pkg = store.firmware.package(this.groupId, packageId);
     if (!pkg) throw new ServiceError('UNKNOWN_PACKAGE', `no staged firmware package ${packageId} for group ${this.options.group}`);
     const eligible = new Set(this.members().filter((member) => member.model === pkg.model).map((member) => member.meterId));
-    const targets = meters ?? [...eligible];
-    if (new Set(targets).size !== targets.length) throw new ServiceError('DUPLICATE_METER', 'a meter is listed twice');
-    const strangers = targets.filter((meter) => !eligible.has(meter));
-    if (strangers.length > 0) throw new ServiceError('UNKNOWN_METER', `meters ${strangers.slice(0, 10).join(', ')}${strangers.length > 10 ? ', …' : ''} are not current members of model ${pkg.model}`);
-    if (targets.length === 0) throw new ServiceError('EMPTY_SET', `the group has no member of model ${pkg.model}`);
-    const running = this.runningSequence(pkg.model);
-    if (pkg.sequence <= running) throw new FirmwareError('ROLLBACK', `sequence ${pkg.sequence} is not above ${running}, which ${pkg.model} meters already run (rollback)`, 'sequence');
-    for (const driver of this.drivers.values()) {
-      const busy = targets.filter((meter) => driver.open && (driver.state.meters[meter]?.state ?? 'failed') !== 'failed');
-      // a meter has one inactive slot: a second campaign would overwrite the first one's image
-      if (busy.length > 0) throw new ServiceError('CAMPAIGN_STATE', `meters ${busy.slice(0, 10).join(', ')} are in open campaign ${driver.id} (${driver.state.status}): cancel it or let it complete first`);
-    }
-
-    // a push naming part of the model lists them in the KEY frame, or the rest would take the image too
-    const audience: Audience = meters && targets.length < eligible.size ? [...targets].sort((a, b) => a - b) : 'model';
-    if (audience !== 'model' && audience.length > MAX_LISTED_AUDIENCE) {
-      throw new ServiceError('BAD_INPUT', `a push to chosen meters names at most ${MAX_LISTED_AUDIENCE} of them (${audience.length} given): push to every ${pkg.model} meter, or in several campaigns`);
-    }
+    const { targets, audience } = pushTargets({ pkg, eligible, meters, running: this.runningSequence(pkg.model), drivers: this.drivers.values() });
     const kfw = this.random(KEY_BYTES);
     const totalBlocks = blockCount(pkg.size, blockSize);
     const createdAt = new Date();
@@ -307,9 +243,12 @@ export class FirmwareService {
     return this.options.store.members(this.groupId).filter((member) => member.status === 'member');
   }
 
-  /** What the model's meters run: the highest sequence a campaign activated, else 1 (factory). */
   private runningSequence(model: string): number {
-    return this.options.store.firmware.activatedVersion(this.groupId, model)?.sequence ?? 1;
+    return staging.runningSequence(this.options.store, this.groupId, model);
+  }
+
+  private stagingContext(): staging.StagingContext {
+    return { store: this.options.store, groupId: this.groupId, actor: this.options.actor, crypto: this.crypto };
   }
 
   private campaignId(id: number): number {

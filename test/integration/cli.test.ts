@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,50 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../../main/grep/index.js';
 import { parseSimArgs } from '../../sim/args.js';
 import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
+import { grepctlIn, PAIRING_KEY } from '../support/grepctl.js';
 
 /*
  * grepctl as an operator runs it: real child processes against a store file, driving the simulated
  * DC over real TCP. stdin is not a terminal here, so anything not confirmed with --yes must be refused.
  */
 
-const CLI = join(import.meta.dirname, '../../main/cli/main.ts');
-const PASSPHRASE = 'correct horse battery staple';
-const PAIRING_KEY = '00112233445566778899aabbccddeeff';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let dir: string;
 let sim: RunningSimulator;
-const outputs: string[] = [];
-
-function grepctl(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: { ...process.env, GREP_PASSPHRASE: PASSPHRASE, GREP_DB: join(dir, 'km.db'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Runs with --json and expects `code`; returns the document. */
-async function json(args: readonly string[], code = 0, env: Record<string, string> = {}): Promise<any> {
-  const run = await grepctl([...args, '--json'], env);
-  expect(run.code, `grepctl ${args.join(' ')}: ${run.stderr}`).toBe(code);
-  return JSON.parse(run.stdout);
-}
+const { outputs, grepctl, json } = grepctlIn(() => dir);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'grepctl-'));

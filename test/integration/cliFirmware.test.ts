@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { CHECK_CODES, type StagingCheck } from '../../main/firmware/index.js';
 import { toHex } from '../../main/grep/index.js';
 import { parseSimArgs } from '../../sim/args.js';
 import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
+import { grepctlIn, PAIRING_KEY } from '../support/grepctl.js';
 
 /*
  * grepctl fw as an operator runs it: real child processes, a store file, and the simulated DC over real
@@ -17,49 +17,13 @@ import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
  * nothing; a campaign must really reach the simulated meters' slots and switch them.
  */
 
-const CLI = join(import.meta.dirname, '../../main/cli/main.ts');
-const PASSPHRASE = 'correct horse battery staple';
-const PAIRING_KEY = '00112233445566778899aabbccddeeff';
 const MODEL = 'GX-100';
 const METERS = 20;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let dir: string;
 let sim: RunningSimulator;
-const outputs: string[] = [];
 const path = (name: string) => join(dir, name);
-
-function start(args: readonly string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: { ...process.env, GREP_PASSPHRASE: PASSPHRASE, GREP_DB: path('km.db') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const run = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      outputs.push(run.stdout, run.stderr);
-      resolve({ code, ...run });
-    });
-  });
-  return { child, run, done };
-}
-
-const grepctl = (args: readonly string[]): Promise<Run> => start(args).done;
-
-/** Runs with --json and expects `code`; returns the document. */
-async function json(args: readonly string[], code = 0): Promise<any> {
-  const run = await grepctl([...args, '--json']);
-  expect(run.code, `grepctl ${args.join(' ')}: ${run.stderr}`).toBe(code);
-  return JSON.parse(run.stdout);
-}
+const { outputs, start, grepctl, json } = grepctlIn(() => dir);
 
 async function packed(name: string, options: { seq: number; model?: string; key?: string; image?: Uint8Array }): Promise<string> {
   const image = path(`${name}.bin`);

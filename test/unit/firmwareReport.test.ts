@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FirmwareReport } from '../../main/firmware/campaign.js';
 import { decodeFirmwareReport, encodeFirmwareReport, MAX_FAILURE_REASON_BYTES, MAX_MISSING_BITMAP_BYTES, MAX_REPORTED_VERSION_BYTES } from '../../main/firmware/report.js';
-import { fromHex, GrepError, toHex } from '../../main/grep/index.js';
+import { fromHex, toHex } from '../../main/grep/index.js';
+import { codeOf } from '../support/grepError.js';
 
 const samples: FirmwareReport[] = [
   { meter: 1, campaign: 2, status: 'no-key' },
@@ -11,16 +12,6 @@ const samples: FirmwareReport[] = [
   { meter: 5, campaign: 9, status: 'failed', reason: 'digest check failed: image hash differs — ünïcode' },
   { meter: 6, campaign: 9, status: 'activated', version: '2.4.1-gx310' },
 ];
-
-const codeOf = (action: () => unknown) => {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GrepError);
-    return (error as GrepError).code;
-  }
-  return 'no error';
-};
 
 describe('firmware report codec', () => {
   it.each(samples.map((r) => [r.status, r] as const))('%s round-trips', (_, report) => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FirmwareReport } from '../../main/firmware/campaign.js';
 import { fromHex, GrepError, toHex } from '../../main/grep/index.js';
 import { decodeLinkMessage, encodeLinkMessage, type LinkMessage } from '../../main/link/messages.js';
+import { codeOf } from '../support/grepError.js';
 
 const samples: LinkMessage[] = [
   { kind: 'broadcast', transfer: 1, payload: new Uint8Array([1, 2, 3]) },
@@ -30,16 +31,6 @@ const samples: LinkMessage[] = [
   { kind: 'status', status: { meters: 200, queued: 3, epoch: 12, airtimeSeconds: 1.25 } },
   { kind: 'error', code: 503, message: 'medium busy — retry' },
 ];
-
-const codeOf = (action: () => unknown) => {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GrepError);
-    return (error as GrepError).code;
-  }
-  return 'no error';
-};
 
 describe('link application messages', () => {
   it.each(samples.map((m) => [m.kind, m] as const))('%s round-trips', (_, message) => {

@@ -5,6 +5,7 @@ import { countCsvLines, firstCsvLines } from '../logic/csvLimit.js';
 import { isHex } from '../logic/format.js';
 import { ExecutePanel } from './ExecutePanel.js';
 import { PlanPanel } from './PlanPanel.js';
+import { SubmitForm } from './SubmitForm.js';
 
 /** Commission one meter by hand, or many from a CSV (id,serial,model,nodeKey): plan, review, execute. */
 export function CommissionAction() {
@@ -48,14 +49,7 @@ export function CommissionAction() {
   return (
     <div className="action">
       <div className="split">
-        <form
-          className="panel form"
-          data-testid="commission-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void planOne();
-          }}
-        >
+        <SubmitForm className="panel form" testId="commission-form" onSubmit={planOne}>
           <h3>One meter</h3>
           <div className="row">
             <label>
@@ -81,7 +75,7 @@ export function CommissionAction() {
             </button>
             {meterProblems.length > 0 && <span className="hint">needs {meterProblems.join(', ')}</span>}
           </div>
-        </form>
+        </SubmitForm>
 
         <section className="panel form" aria-label="CSV">
           <h3>Many meters from a CSV</h3>

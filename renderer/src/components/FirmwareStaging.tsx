@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { StagingView } from '../../../preload/api.js';
 import { useAction, useApp } from '../context.js';
+import { DataTable } from './DataTable.js';
 import { bytesToBase64 } from '../logic/format.js';
 import { formatBytes } from '../logic/costScale.js';
 
@@ -69,26 +70,17 @@ export function FirmwareStaging({ onStaged }: { readonly onStaged: () => void })
               <dd className="mono wrap">{staging.view.manifest.digest}</dd>
             </dl>
           )}
-          <table className="data-table compact" data-testid="firmware-checks">
-            <thead>
-              <tr>
-                <th>Check</th>
-                <th>Result</th>
-                <th>Detail</th>
+          <DataTable testId="firmware-checks" compact columns={['Check', 'Result', 'Detail']}>
+            {staging.view.checks.map((c) => (
+              <tr key={c.check} data-testid={`firmware-check-${c.check}`} data-status={c.status}>
+                <td>{c.check}</td>
+                <td className={`check-${c.status}`} data-testid={`firmware-check-${c.check}-status`}>
+                  {c.status === 'passed' ? '✔ passed' : c.status === 'failed' ? '✘ failed' : '– skipped'}
+                </td>
+                <td>{c.detail}</td>
               </tr>
-            </thead>
-            <tbody>
-              {staging.view.checks.map((c) => (
-                <tr key={c.check} data-testid={`firmware-check-${c.check}`} data-status={c.status}>
-                  <td>{c.check}</td>
-                  <td className={`check-${c.status}`} data-testid={`firmware-check-${c.check}-status`}>
-                    {c.status === 'passed' ? '✔ passed' : c.status === 'failed' ? '✘ failed' : '– skipped'}
-                  </td>
-                  <td>{c.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </div>
       )}
     </section>

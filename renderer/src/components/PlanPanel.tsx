@@ -1,5 +1,6 @@
 import type { PlanView } from '../../../preload/api.js';
 import { formatBytes } from '../logic/costScale.js';
+import { DataTable, numeric } from './DataTable.js';
 
 const SHOWN_AFFECTED = 60;
 
@@ -23,47 +24,28 @@ export function PlanPanel({ plan, testId }: { readonly plan: PlanView; readonly 
           {plan.bytes} ({formatBytes(plan.bytes)})
         </dd>
       </dl>
-      <table className="data-table compact" data-testid={`${testId}-plan-messages`}>
-        <thead>
-          <tr>
-            <th>Message kind</th>
-            <th className="num">Count</th>
+      <DataTable testId={`${testId}-plan-messages`} compact columns={['Message kind', numeric('Count')]}>
+        {Object.entries(plan.messages).map(([kind, count]) => (
+          <tr key={kind}>
+            <td>{kind}</td>
+            <td className="num">{count}</td>
           </tr>
-        </thead>
-        <tbody>
-          {Object.entries(plan.messages).map(([kind, count]) => (
-            <tr key={kind}>
-              <td>{kind}</td>
-              <td className="num">{count}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       <p className="affected" data-testid={`${testId}-plan-affected`}>
         {shown.join(', ')}
         {plan.affected.length > shown.length ? ` … and ${plan.affected.length - shown.length} more` : ''}
       </p>
-      <table className="data-table compact" data-testid={`${testId}-plan-costs`}>
-        <caption>Cost against the baselines</caption>
-        <thead>
-          <tr>
-            <th>Scheme</th>
-            <th className="num">Broadcasts</th>
-            <th className="num">Unicasts</th>
-            <th className="num">Bytes</th>
+      <DataTable testId={`${testId}-plan-costs`} compact caption="Cost against the baselines" columns={['Scheme', numeric('Broadcasts'), numeric('Unicasts'), numeric('Bytes')]}>
+        {(['grep', 'basic', 'lkh'] as const).map((scheme) => (
+          <tr key={scheme} className={scheme === 'grep' ? 'highlight' : undefined}>
+            <td>{scheme === 'grep' ? 'GREP' : scheme === 'lkh' ? 'LKH' : 'basic'}</td>
+            <td className="num">{plan.costs[scheme].broadcasts}</td>
+            <td className="num">{plan.costs[scheme].unicasts}</td>
+            <td className="num">{formatBytes(plan.costs[scheme].bytes)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {(['grep', 'basic', 'lkh'] as const).map((scheme) => (
-            <tr key={scheme} className={scheme === 'grep' ? 'highlight' : undefined}>
-              <td>{scheme === 'grep' ? 'GREP' : scheme === 'lkh' ? 'LKH' : 'basic'}</td>
-              <td className="num">{plan.costs[scheme].broadcasts}</td>
-              <td className="num">{plan.costs[scheme].unicasts}</td>
-              <td className="num">{formatBytes(plan.costs[scheme].bytes)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       {plan.rejected.length > 0 && (
         <div className="rejected" data-testid={`${testId}-plan-rejected`}>
           <h4>{plan.rejected.length} CSV line(s) rejected</h4>

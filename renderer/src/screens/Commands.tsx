@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { CommandResultView, PlanView } from '../../../preload/api.js';
+import { DataTable, numeric } from '../components/DataTable.js';
 import { Problems } from '../components/ErrorList.js';
 import { PlanPanel } from '../components/PlanPanel.js';
 import { useMemberIds } from '../components/useMemberIds.js';
@@ -116,22 +117,14 @@ export function Commands() {
             missing ({result.resends} resend(s), seq {result.seq})
           </h3>
           <div className="table-scroll short">
-            <table className="data-table compact" data-testid="command-result-table">
-              <thead>
-                <tr>
-                  <th className="num">Meter</th>
-                  <th>Result</th>
+            <DataTable testId="command-result-table" compact columns={[numeric('Meter'), 'Result']}>
+              {rows.slice(0, 2000).map((r) => (
+                <tr key={r.id} data-testid={`command-result-${r.id}`}>
+                  <td className="num">{r.id}</td>
+                  <td className={r.ok ? 'ok-text' : 'error-text'}>{r.ok ? 'confirmed' : 'missing'}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {rows.slice(0, 2000).map((r) => (
-                  <tr key={r.id} data-testid={`command-result-${r.id}`}>
-                    <td className="num">{r.id}</td>
-                    <td className={r.ok ? 'ok-text' : 'error-text'}>{r.ok ? 'confirmed' : 'missing'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </DataTable>
           </div>
           {rows.length > 2000 && <p className="muted">first 2000 of {rows.length} shown</p>}
         </section>

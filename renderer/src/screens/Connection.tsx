@@ -1,5 +1,7 @@
 import { useState } from 'react';
 import type { DcProfileInput, LinkView, SerialPortView } from '../../../preload/api.js';
+import { DataTable } from '../components/DataTable.js';
+import { SubmitForm } from '../components/SubmitForm.js';
 import { useAction, useApp, useEvents, useResource } from '../context.js';
 import { formatTime, isHex } from '../logic/format.js';
 
@@ -42,37 +44,20 @@ export function Connection() {
 
       <section className="panel" aria-label="Profiles">
         <h3>DC profiles</h3>
-        <table className="data-table" data-testid="connection-profiles">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Transport</th>
-              <th>Address</th>
-              <th />
+        <DataTable testId="connection-profiles" columns={['Name', 'Transport', 'Address', '']} empty={profiles.data?.length === 0 && 'No profile yet: add one below.'}>
+          {(profiles.data ?? []).map((p) => (
+            <tr key={p.name} data-testid={`connection-profile-${p.name}`}>
+              <td>{p.name}</td>
+              <td>{p.transport}</td>
+              <td>{p.transport === 'tcp' ? `${p.host}:${p.port}` : `${p.path} @ ${p.baud} baud`}</td>
+              <td>
+                <button type="button" className="primary small" data-testid={`connection-connect-${p.name}`} disabled={busy || (view?.profile === p.name && view.state !== 'disconnected')} onClick={() => void connect(p.name)}>
+                  Connect
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {(profiles.data ?? []).map((p) => (
-              <tr key={p.name} data-testid={`connection-profile-${p.name}`}>
-                <td>{p.name}</td>
-                <td>{p.transport}</td>
-                <td>{p.transport === 'tcp' ? `${p.host}:${p.port}` : `${p.path} @ ${p.baud} baud`}</td>
-                <td>
-                  <button type="button" className="primary small" data-testid={`connection-connect-${p.name}`} disabled={busy || (view?.profile === p.name && view.state !== 'disconnected')} onClick={() => void connect(p.name)}>
-                    Connect
-                  </button>
-                </td>
-              </tr>
-            ))}
-            {profiles.data?.length === 0 && (
-              <tr>
-                <td colSpan={4} className="empty">
-                  No profile yet: add one below.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       </section>
       <ProfileForm onSaved={profiles.reload} />
     </div>
@@ -152,14 +137,7 @@ function ProfileForm({ onSaved }: { readonly onSaved: () => void }) {
   };
 
   return (
-    <form
-      className="panel form"
-      data-testid="connection-profile-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save();
-      }}
-    >
+    <SubmitForm className="panel form" testId="connection-profile-form" onSubmit={save}>
       <h3>Add or replace a profile</h3>
       <label>
         Name
@@ -235,6 +213,6 @@ function ProfileForm({ onSaved }: { readonly onSaved: () => void }) {
         </button>
         {problems.length > 0 && <span className="hint">needs {problems.join(', ')}</span>}
       </div>
-    </form>
+    </SubmitForm>
   );
 }

@@ -1,9 +1,11 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { CampaignSummary } from '../../../preload/api.js';
 import { CampaignDetail } from '../components/CampaignDetail.js';
+import { DataTable, numeric } from '../components/DataTable.js';
 import { Problems } from '../components/ErrorList.js';
 import { useMemberIds } from '../components/useMemberIds.js';
 import { FirmwareStaging } from '../components/FirmwareStaging.js';
+import { SubmitForm } from '../components/SubmitForm.js';
 import { useAction, useApp, useEvents, useResource } from '../context.js';
 import { campaignProgress } from '../logic/campaign.js';
 import { formatBytes } from '../logic/costScale.js';
@@ -32,41 +34,25 @@ export function Firmware() {
       </div>
       <section className="panel" aria-label="Staged packages">
         <h3>Staged packages</h3>
-        <table className="data-table compact" data-testid="firmware-packages">
-          <thead>
-            <tr>
-              <th className="num">#</th>
-              <th>Vendor</th>
-              <th>Model</th>
-              <th>Version</th>
-              <th className="num">Sequence</th>
-              <th className="num">Size</th>
-              <th>Package digest</th>
-              <th>Staged</th>
+        <DataTable
+          testId="firmware-packages"
+          compact
+          columns={[numeric('#'), 'Vendor', 'Model', 'Version', numeric('Sequence'), numeric('Size'), 'Package digest', 'Staged']}
+          empty={packages.data?.length === 0 && 'No package staged.'}
+        >
+          {(packages.data ?? []).map((p) => (
+            <tr key={p.id} data-testid={`firmware-package-${p.id}`}>
+              <td className="num">{p.id}</td>
+              <td>{p.manifest.vendor}</td>
+              <td>{p.manifest.model}</td>
+              <td>{p.manifest.version}</td>
+              <td className="num">{p.manifest.sequence}</td>
+              <td className="num">{formatBytes(p.manifest.size)}</td>
+              <td className="mono">{p.packageDigest.slice(0, 16)}…</td>
+              <td>{formatTime(p.stagedAt)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {(packages.data ?? []).map((p) => (
-              <tr key={p.id} data-testid={`firmware-package-${p.id}`}>
-                <td className="num">{p.id}</td>
-                <td>{p.manifest.vendor}</td>
-                <td>{p.manifest.model}</td>
-                <td>{p.manifest.version}</td>
-                <td className="num">{p.manifest.sequence}</td>
-                <td className="num">{formatBytes(p.manifest.size)}</td>
-                <td className="mono">{p.packageDigest.slice(0, 16)}…</td>
-                <td>{formatTime(p.stagedAt)}</td>
-              </tr>
-            ))}
-            {packages.data?.length === 0 && (
-              <tr>
-                <td colSpan={8} className="empty">
-                  No package staged.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       </section>
       <PushForm
         packages={packages.data ?? []}
@@ -77,44 +63,26 @@ export function Firmware() {
       />
       <section className="panel" aria-label="Campaigns">
         <h3>Campaigns</h3>
-        <table className="data-table compact" data-testid="firmware-campaigns">
-          <thead>
-            <tr>
-              <th className="num">#</th>
-              <th>Firmware</th>
-              <th>Status</th>
-              <th>Progress</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {campaigns.map((c) => {
-              const p = campaignProgress(c);
-              return (
-                <tr key={c.id} data-testid={`firmware-campaign-${c.id}`} className={`clickable ${selected === c.id ? 'selected' : ''}`} onClick={() => setSelected(c.id)}>
-                  <td className="num">{c.id}</td>
-                  <td>
-                    {c.manifest.model} {c.manifest.version}
-                  </td>
-                  <td>
-                    <span className={`campaign-status cs-${c.status}`}>{c.status}</span>
-                  </td>
-                  <td>
-                    {p.done}/{p.meters} verified, {p.activated} activated{p.failed ? `, ${p.failed} failed` : ''}
-                  </td>
-                  <td>{formatTime(c.createdAt)}</td>
-                </tr>
-              );
-            })}
-            {campaigns.length === 0 && (
-              <tr>
-                <td colSpan={5} className="empty">
-                  No campaign yet.
+        <DataTable testId="firmware-campaigns" compact columns={[numeric('#'), 'Firmware', 'Status', 'Progress', 'Created']} empty={campaigns.length === 0 && 'No campaign yet.'}>
+          {campaigns.map((c) => {
+            const p = campaignProgress(c);
+            return (
+              <tr key={c.id} data-testid={`firmware-campaign-${c.id}`} className={`clickable ${selected === c.id ? 'selected' : ''}`} onClick={() => setSelected(c.id)}>
+                <td className="num">{c.id}</td>
+                <td>
+                  {c.manifest.model} {c.manifest.version}
                 </td>
+                <td>
+                  <span className={`campaign-status cs-${c.status}`}>{c.status}</span>
+                </td>
+                <td>
+                  {p.done}/{p.meters} verified, {p.activated} activated{p.failed ? `, ${p.failed} failed` : ''}
+                </td>
+                <td>{formatTime(c.createdAt)}</td>
               </tr>
-            )}
-          </tbody>
-        </table>
+            );
+          })}
+        </DataTable>
       </section>
       {selected !== undefined && <CampaignDetail key={selected} id={selected} onChanged={merge} />}
     </div>
@@ -140,33 +108,18 @@ function TrustedKeys() {
   return (
     <section className="panel" aria-label="Trusted keys">
       <h3>Trusted vendor keys</h3>
-      <table className="data-table compact" data-testid="firmware-trusted-keys">
-        <thead>
-          <tr>
-            <th>Label</th>
-            <th>Public key</th>
-            <th>Added</th>
+      <DataTable testId="firmware-trusted-keys" compact columns={['Label', 'Public key', 'Added']}>
+        {(keys.data ?? []).map((k) => (
+          <tr key={k.publicKey}>
+            <td>{k.label}</td>
+            <td className="mono" title={k.publicKey}>
+              {k.publicKey.slice(0, 16)}…
+            </td>
+            <td>{formatTime(k.addedAt)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {(keys.data ?? []).map((k) => (
-            <tr key={k.publicKey}>
-              <td>{k.label}</td>
-              <td className="mono" title={k.publicKey}>
-                {k.publicKey.slice(0, 16)}…
-              </td>
-              <td>{formatTime(k.addedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form
-        className="form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void trust();
-        }}
-      >
+        ))}
+      </DataTable>
+      <SubmitForm className="form" onSubmit={trust}>
         <div className="row">
           <label>
             Label
@@ -180,7 +133,7 @@ function TrustedKeys() {
         <button type="submit" data-testid="trust-submit" disabled={busy || !valid}>
           Trust this key
         </button>
-      </form>
+      </SubmitForm>
     </section>
   );
 }
@@ -208,14 +161,7 @@ function PushForm({ packages, onPushed }: { readonly packages: readonly { id: nu
     }
   };
   return (
-    <form
-      className="panel form"
-      data-testid="firmware-push-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void push();
-      }}
-    >
+    <SubmitForm className="panel form" testId="firmware-push-form" onSubmit={push}>
       <h3>Push a package</h3>
       <div className="row">
         <label>
@@ -242,6 +188,6 @@ function PushForm({ packages, onPushed }: { readonly packages: readonly { id: nu
       <button type="submit" className="primary" data-testid="push-submit" disabled={busy || chosen === undefined || parsed.problems.length > 0 || !blockValid}>
         Push firmware
       </button>
-    </form>
+    </SubmitForm>
   );
 }

@@ -9,6 +9,7 @@ import {
 } from '@tanstack/react-table';
 import { useDeferredValue, useMemo, useState } from 'react';
 import type { MemberView } from '../../../preload/api.js';
+import { DataTable, numeric } from '../components/DataTable.js';
 import { VirtualTable } from '../components/VirtualTable.js';
 import { useApp, useResource } from '../context.js';
 import { buildCsv } from '../logic/csv.js';
@@ -111,28 +112,17 @@ export function Group() {
           unreachable
         </p>
         <div className="table-scroll short">
-          <table className="data-table compact" data-testid="group-subgroups">
-            <thead>
-              <tr>
-                <th className="num">Subgroup</th>
-                <th className="num">Members</th>
-                <th className="num">In sync</th>
-                <th className="num">Lagging</th>
-                <th className="num">Unreachable</th>
+          <DataTable testId="group-subgroups" compact columns={['Subgroup', 'Members', 'In sync', 'Lagging', 'Unreachable'].map(numeric)}>
+            {overview.map((row) => (
+              <tr key={row.subgroup} data-testid={`group-subgroup-${row.subgroup}`}>
+                <td className="num">{row.subgroup}</td>
+                <td className="num">{row.members}</td>
+                <td className="num">{row.inSync}</td>
+                <td className={`num ${row.lagging > 0 ? 'warn-text' : ''}`}>{row.lagging}</td>
+                <td className={`num ${row.unreachable > 0 ? 'error-text' : ''}`}>{row.unreachable}</td>
               </tr>
-            </thead>
-            <tbody>
-              {overview.map((row) => (
-                <tr key={row.subgroup} data-testid={`group-subgroup-${row.subgroup}`}>
-                  <td className="num">{row.subgroup}</td>
-                  <td className="num">{row.members}</td>
-                  <td className="num">{row.inSync}</td>
-                  <td className={`num ${row.lagging > 0 ? 'warn-text' : ''}`}>{row.lagging}</td>
-                  <td className={`num ${row.unreachable > 0 ? 'error-text' : ''}`}>{row.unreachable}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </div>
       </section>
 

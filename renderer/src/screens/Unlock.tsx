@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { GrepApi, SessionInfo } from '../../../preload/api.js';
+import { SubmitForm } from '../components/SubmitForm.js';
 import { errorText } from '../logic/format.js';
 
 export const MIN_PASSPHRASE = 8;
@@ -36,14 +37,7 @@ export function Unlock({ api, session, onUnlocked }: { readonly api: GrepApi; re
 
   return (
     <div className="unlock">
-      <form
-        className="panel unlock-form"
-        data-testid="unlock-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
-      >
+      <SubmitForm className="panel unlock-form" testId="unlock-form" onSubmit={submit}>
         <h2>{creating ? 'Create the key store' : 'Unlock the key store'}</h2>
         <p className="muted">
           {creating ? 'Choose a passphrase: it seals every group key in ' : 'The group keys are sealed in '}
@@ -68,7 +62,7 @@ export function Unlock({ api, session, onUnlocked }: { readonly api: GrepApi; re
             <strong>{error.code}</strong> {error.message}
           </p>
         )}
-      </form>
+      </SubmitForm>
     </div>
   );
 }

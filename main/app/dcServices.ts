@@ -1,0 +1,76 @@
+import type { CampaignSummary } from '../../preload/api.js';
+import type { DcLink } from '../link/client.js';
+import { FirmwareService } from '../ops/firmware.js';
+import { KeyManagerService } from '../ops/service.js';
+import type { KmStore } from '../store/index.js';
+
+/**
+ * The services one DC link carries: the Key Manager service and, beside it, the firmware service whose
+ * campaigns wrap their key frame under the group's KG. Opened together on connect, closed together.
+ */
+
+export interface DcServices {
+  readonly service: KeyManagerService;
+  readonly firmware: FirmwareService;
+  /** stops listening to the link, then closes both services; the link belongs to the caller */
+  close(): void;
+}
+
+export interface DcServicesOptions {
+  readonly store: KmStore;
+  readonly group: string;
+  readonly actor: string;
+  readonly ackTimeout?: number | undefined;
+  /** the demo vendor key the embedded meters trust */
+  readonly vendorKey?: Uint8Array | undefined;
+  /** a meter report arrived: the group view may have changed */
+  readonly onReport: () => void;
+  readonly onProgress: (campaign: CampaignSummary) => void;
+  /** the catch-up after connecting sent what an earlier session left unacknowledged */
+  readonly onCaughtUp: () => void;
+}
+
+export function openDcServices(options: DcServicesOptions, link: DcLink): DcServices {
+  const { store, group, actor, ackTimeout } = options;
+  let firmware: FirmwareService | undefined;
+  const service = KeyManagerService.open({
+    store,
+    group,
+    actor,
+    link,
+    ...(ackTimeout !== undefined ? { ackTimeout } : {}),
+    onRemoved: (meters) => void firmware?.removeMeters(meters),
+  });
+  const onReport = (message: { kind: string }) => {
+    if (message.kind === 'report') options.onReport();
+  };
+  link.on('message', onReport);
+  const detach = () => link.off('message', onReport);
+  try {
+    firmware = FirmwareService.open({ store, group, actor, link, groupKey: () => service.groupKey(), onProgress: options.onProgress });
+  } catch (error) {
+    detach();
+    service.close();
+    throw error;
+  }
+  const opened = firmware;
+  const services: DcServices = {
+    service,
+    firmware: opened,
+    close() {
+      detach();
+      opened.close();
+      service.close();
+    },
+  };
+  try {
+    // the embedded meters accept firmware signed by the demo vendor: staging trusts it too (audited once)
+    if (options.vendorKey) opened.trustKey('demo vendor (simulator)', options.vendorKey);
+  } catch (error) {
+    services.close();
+    throw error;
+  }
+  // repairs what an earlier session left unacknowledged; the operator's own actions wait for it (BUSY)
+  service.catchUp().then(options.onCaughtUp, (error: unknown) => console.warn('[backend] catch-up after connect:', (error as Error).message));
+  return services;
+}
