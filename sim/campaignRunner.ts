@@ -75,24 +75,8 @@ export class CampaignRunner {
     this.clock.runUntil(channel.idleAt + ackTimeout, () => channel.queued === 0 && roundAnswered(this.state));
   }
 
-  private encode(send: CampaignSend): Uint8Array {
-    const { sealer } = this.options;
-    switch (send.kind) {
-      case 'key': {
-        const { epoch, kg } = this.options.groupKey();
-        return sealer.key(epoch, kg);
-      }
-      case 'block':
-        return sealer.block(send.index);
-      case 'query':
-        return sealer.query(send.round);
-      case 'activate':
-        return sealer.activate();
-    }
-  }
-
   private transmit(send: CampaignSend): void {
-    const bytes = this.encode(send);
+    const bytes = this.options.sealer.frame(send, this.options.groupKey);
     const { channel, meters, corrupt } = this.options;
     this.sent.push({ send, bytes: bytes.length });
     const hand = (id: number) => {

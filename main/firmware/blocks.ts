@@ -2,6 +2,7 @@ import { ByteReader, ByteWriter } from '../grep/bytes.js';
 import { checkKey, type GrepCrypto, KEY_BYTES, NONCE_BYTES, SIGNATURE_BYTES, TAG_BYTES } from '../grep/crypto.js';
 import { fail } from '../grep/errors.js';
 import { checkU32, HEADER_BYTES, PROTOCOL_VERSION, readHeader } from '../grep/wire.js';
+import type { CampaignSend } from './campaign.js';
 import { decodeManifest, type FirmwarePackage, type Manifest } from './package.js';
 
 /**
@@ -151,6 +152,22 @@ export class CampaignSealer {
 
   activate(): Uint8Array {
     return signedFrame(this.options.crypto, this.options.kmSigningKey, header(FrameKind.ACTIVATE, this.options.groupId, 0, this.options.campaign).done());
+  }
+
+  /** The frame an engine send stands for; `groupKey` is read only for a key frame, at the moment it is sealed. */
+  frame(send: CampaignSend, groupKey: () => { readonly epoch: number; readonly kg: Uint8Array }): Uint8Array {
+    switch (send.kind) {
+      case 'key': {
+        const { epoch, kg } = groupKey();
+        return this.key(epoch, kg);
+      }
+      case 'block':
+        return this.block(send.index);
+      case 'query':
+        return this.query(send.round);
+      case 'activate':
+        return this.activate();
+    }
   }
 }
 

@@ -17,25 +17,9 @@ export interface SealedRound {
   readonly bytes: number;
 }
 
-/** The frame a campaign send stands for; `groupKey` is read only for a key frame. */
-export function sealSend(sealer: CampaignSealer, send: CampaignSend, groupKey: () => GroupKey): Uint8Array {
-  switch (send.kind) {
-    case 'key': {
-      const { epoch, kg } = groupKey();
-      return sealer.key(epoch, kg);
-    }
-    case 'block':
-      return sealer.block(send.index);
-    case 'query':
-      return sealer.query(send.round);
-    case 'activate':
-      return sealer.activate();
-  }
-}
-
 /** `key` is the KG the group holds now: a rekey since the last round re-wraps the key frame. */
 export function sealRound(sealer: CampaignSealer, sends: readonly CampaignSend[], key: GroupKey): SealedRound {
-  const frames = sends.map((send) => ({ send, payload: sealSend(sealer, send, () => key) }));
+  const frames = sends.map((send) => ({ send, payload: sealer.frame(send, () => key) }));
   return { frames, bytes: frames.reduce((sum, frame) => sum + frame.payload.length, 0) };
 }
 

@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { nodeCrypto } from '../../main/crypto/node.js';
-import type { CampaignSealer } from '../../main/firmware/blocks.js';
-import { applyReport, type CampaignSend, type CampaignState, createCampaign, nextRound, removeMeter } from '../../main/firmware/campaign.js';
+import { applyReport, type CampaignState, createCampaign, nextRound, removeMeter } from '../../main/firmware/campaign.js';
 import { pack, parse } from '../../main/firmware/package.js';
 import { kgFingerprint, seededRandom, toHex } from '../../main/grep/index.js';
 import { Convergence, grepSource } from '../../main/ops/convergence.js';
@@ -50,7 +49,7 @@ function rollout(loss: number, meters = 24) {
   const sendRound = () => {
     const step = nextRound(campaign.state, fw.channel.clock.now());
     campaign.state = step.state;
-    for (const send of step.sends) hand(send.to, encode(sealer, send, () => ({ epoch: fw.km.epoch, kg: fw.km.groupKey() })));
+    for (const send of step.sends) hand(send.to, sealer.frame(send, () => ({ epoch: fw.km.epoch, kg: fw.km.groupKey() })));
   };
   /** the round in flight and further rounds, each run to its end, until the distribution settles */
   const distribute = () => {
@@ -63,21 +62,6 @@ function rollout(loss: number, meters = 24) {
   return { fw, sealer, dc, campaign, acks, hand, sendRound, distribute, random, attach: (d: Convergence) => (driver = d) };
 }
 
-/** The frame a campaign send stands for; a key frame is wrapped under the KG of the moment it is sent. */
-function encode(sealer: CampaignSealer, send: CampaignSend, groupKey: () => { readonly epoch: number; readonly kg: Uint8Array }): Uint8Array {
-  switch (send.kind) {
-    case 'key': {
-      const { epoch, kg } = groupKey();
-      return sealer.key(epoch, kg);
-    }
-    case 'block':
-      return sealer.block(send.index);
-    case 'query':
-      return sealer.query(send.round);
-    case 'activate':
-      return sealer.activate();
-  }
-}
 
 function everyMemberVerified(state: CampaignState, members: readonly number[]): boolean {
   return members.every((id) => state.meters[id]?.state === 'verified');
