@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseFlagPairs } from '../main/cli/flagPairs.js';
 import { readPublicKey } from '../main/firmware/keys.js';
 import { fromHex } from '../main/grep/bytes.js';
 
@@ -70,18 +71,5 @@ type FirmwareFlag = 'model' | 'vendor-key' | 'running-sequence';
 export type SimArgs = Omit<ParsedSimArgs, FirmwareFlag> & Partial<Pick<ParsedSimArgs, FirmwareFlag>>;
 
 export function parseSimArgs(argv: readonly string[]): ParsedSimArgs {
-  const raw: Record<string, string> = {};
-  for (let index = 0; index < argv.length; index++) {
-    const flag = argv[index]!;
-    if (!flag.startsWith('--')) throw new Error(`unexpected argument ${flag}`);
-    const value = argv[index + 1];
-    if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
-    raw[flag.slice(2)] = value;
-    index++;
-  }
-  const parsed = SimArgs.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((issue) => `${issue.path.length ? `--${issue.path.join('.')}: ` : ''}${issue.message}`).join('\n'));
-  }
-  return parsed.data;
+  return parseFlagPairs(argv, SimArgs);
 }

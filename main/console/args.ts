@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DcProfileSpec } from '../app/backend.js';
 import { hexKeyFile } from '../cli/args.js';
+import { parseFlagPairs } from '../cli/flagPairs.js';
 import { DEFAULT_BAUD_RATE } from '../link/transport.js';
 
 /** The console's flags, checked whole before anything starts; every refusal names its flag. */
@@ -55,17 +56,7 @@ export interface ConsoleArgs {
 }
 
 export function parseConsoleArgs(argv: readonly string[]): ConsoleArgs {
-  const raw: Record<string, string> = {};
-  for (let index = 0; index < argv.length; index += 2) {
-    const flag = argv[index]!;
-    const value = argv[index + 1];
-    if (!flag.startsWith('--')) throw new Error(`unexpected argument ${flag}`);
-    if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
-    raw[flag.slice(2)] = value;
-  }
-  const parsed = Flags.safeParse(raw);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.length ? `--${i.path.join('.')}: ` : ''}${i.message}`).join('\n'));
-  const flags = parsed.data;
+  const flags = parseFlagPairs(argv, Flags);
   const pairingKey = flags['pairing-key'];
   const dc: DcProfileSpec | undefined =
     flags.dc === undefined || pairingKey === undefined
