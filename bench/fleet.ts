@@ -5,7 +5,8 @@
  * real KM, the convergence driver of main/ops, the DC logic, the channel and every meter's real member.
  *
  * simSeconds: from the operation until every remaining meter holds the new KG (meter side);
- * confirmedSeconds: until the KM has every ack; wallSeconds: this process's time for KM, DC and meters.
+ * confirmedSeconds: until the KM has every ack; wallSeconds: this process's time for KM, DC and meters;
+ * airtimeBytes: what the DC put on the medium for the operation and its repair, in bytes at --rate.
  */
 import { nodeCrypto } from '../main/crypto/node.js';
 import { BasicKeyManager } from '../main/grep/baselines/basic.js';
@@ -35,6 +36,7 @@ export interface FleetRow {
   simSeconds: number;
   confirmedSeconds: number;
   wallSeconds: number;
+  airtimeBytes: number;
   converged: boolean;
   rounds: number;
   rebroadcasts: number;
@@ -138,6 +140,7 @@ async function measure(scheme: Scheme, settings: Settings): Promise<FleetRow[]> 
   const run = async (op: FleetRow['op'], execute: () => Executed) => {
     const wallStart = performance.now();
     const start = channel.clock.now();
+    const airtimeStart = channel.airtimeSeconds;
     const executed = execute();
     target = executed.epoch;
     holds.clear();
@@ -153,6 +156,7 @@ async function measure(scheme: Scheme, settings: Settings): Promise<FleetRow[]> 
       simSeconds: round(lastHold - start),
       confirmedSeconds: round(result.simSeconds),
       wallSeconds: round(wallSeconds),
+      airtimeBytes: Math.round(((channel.airtimeSeconds - airtimeStart) * settings.rate) / 8),
       converged: result.converged && everyoneHolds,
       rounds: result.rounds,
       rebroadcasts: result.rebroadcasts,
@@ -191,7 +195,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
     return;
   }
-  printTable(rows, ['scheme', 'op', 'meters', 'simSeconds', 'confirmedSeconds', 'wallSeconds', 'converged', 'rounds', 'rebroadcasts', 'replays', 'resyncs']);
+  printTable(rows, ['scheme', 'op', 'meters', 'simSeconds', 'confirmedSeconds', 'wallSeconds', 'airtimeBytes', 'converged', 'rounds', 'rebroadcasts', 'replays', 'resyncs']);
   const leave = (scheme: Scheme) => rows.find((row) => row.scheme === scheme && row.op === 'leave')!.simSeconds;
   process.stdout.write(`leave: basic / GREP = ${(leave('basic') / leave('grep')).toFixed(1)}x simulated seconds, LKH / GREP = ${(leave('lkh') / leave('grep')).toFixed(1)}x\n`);
 }

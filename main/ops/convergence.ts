@@ -1,5 +1,9 @@
-import { decodeMessage, equalBytes, type Executed, type GrepCrypto, type KeyManager, kgFingerprint, type Outgoing } from '../grep/index.js';
+import { equalBytes, type Executed, kgFingerprint, type Outgoing } from '../grep/index.js';
 import type { MeterReport } from '../link/messages.js';
+import { audienceOrder } from './convergenceOrder.js';
+import type { ConvergenceLink, ConvergenceOptions, ConvergenceResult, Queued, RekeySource } from './convergenceTypes.js';
+
+export type { ConvergenceLink, ConvergenceOptions, ConvergenceResult, Queued, RekeySource } from './convergenceTypes.js';
 
 /**
  * The KM side of GREP.md §7 "Catch-up and resync": after an operation, wait for every member's ack of
@@ -9,68 +13,6 @@ import type { MeterReport } from '../link/messages.js';
  * log no longer holds the messages. Time and sending are injected (ConvergenceLink), so the operations
  * service and the simulator run the same driver; nothing here does I/O.
  */
-
-/** What the driver needs of a scheme's Key Manager. */
-export interface RekeySource {
-  readonly epoch: number;
-  groupKey(): Uint8Array;
-  members(): Iterable<number>;
-  /** bytes of the full-state unicast for `member`, to weigh replay against it without encoding it */
-  resyncBytes(member: number): number;
-  /** the full-state unicast under Ku that brings `member` to the current epoch (GREP: RESYNC, §7) */
-  resync(member: number): Outgoing;
-  /**
-   * For each message of an operation just executed, which members act on it; asked once, when the
-   * operation is recorded. Without it a broadcast is for everyone and a unicast for its addressee.
-   */
-  audiences?(messages: readonly Outgoing[]): readonly ((member: number) => boolean)[];
-}
-
-/** The KM's end of the link to the DC, as the driver sees it. */
-export interface ConvergenceLink {
-  send(message: Outgoing): void;
-  /** the DC's copy of KG (§1) */
-  updateKey(epoch: number, kg: Uint8Array): void;
-  /**
-   * Resolves once the DC has put everything sent so far on the medium and `seconds` more have passed,
-   * or earlier, as soon as `satisfied()` holds. Reports reach the driver through `observe` meanwhile.
-   */
-  wait(seconds: number, satisfied: () => boolean): Promise<void>;
-  /** seconds, on the link's clock (simulated or real) */
-  now(): number;
-}
-
-export interface ConvergenceOptions {
-  readonly crypto: GrepCrypto;
-  /** seconds to wait for acks once a round is on the medium: at least two latencies plus the DC's report batching */
-  readonly ackTimeout: number;
-  /** repair rounds before giving up; default 8 */
-  readonly maxRounds?: number;
-  /** epochs of messages kept for replay; default 16 */
-  readonly logEpochs?: number;
-  /**
-   * replay rounds a silent meter gets before a resync; default 4. Loss alone is not a reason (a resync
-   * is as easily lost), but replay can also fail where loss is not the cause: a meter whose tokens
-   * diverged while its KG is right rejects the replay, and only its full state repairs it.
-   */
-  readonly replayRounds?: number;
-}
-
-export interface ConvergenceResult {
-  readonly epoch: number;
-  readonly converged: boolean;
-  /** current members that did not ack the epoch with the right fingerprint in time */
-  readonly unreachable: readonly number[];
-  /** messages replayed by unicast */
-  readonly replays: number;
-  /** logged broadcasts sent again */
-  readonly rebroadcasts: number;
-  readonly resyncs: number;
-  /** repair rounds after the first wait */
-  readonly rounds: number;
-  /** link time from sending the operation to the last ack (or to giving up) */
-  readonly simSeconds: number;
-}
 
 interface Logged {
   readonly epoch: number;
@@ -83,6 +25,16 @@ interface LogEntry {
   readonly fingerprint: Uint8Array;
   readonly messages: Logged[];
 }
+
+/**
+ * While the ack window of one of the operation's own broadcasts is open, most of its audience has yet
+ * to be heard from, and every meter hears it, so a silent meter that holds the epoch with its ack lost
+ * may still answer it (a stale ack). A repair sent then for a meter or two delays the repair that the
+ * broadcast's own silent meters will need, and is wasted about half the time (uplink loss is about as
+ * likely as downlink loss). Only a rebroadcast that several silent meters share goes early: it is
+ * wasted with a chance of about 2^-k for k sharers.
+ */
+const EARLY_SHARERS = 4;
 
 const addressees = (message: Outgoing) => (member: number) => message.to === 'all' || message.to === member;
 
@@ -133,10 +85,10 @@ export class Convergence {
   /** Records and sends an operation the KM has just executed, then repairs until every member acked it. */
   async converge(executed: Executed): Promise<ConvergenceResult> {
     const start = this.link.now();
-    this.record(executed);
+    const logged = this.record(executed);
     this.link.updateKey(this.source.epoch, this.source.groupKey());
-    for (const message of executed.messages) this.link.send(message);
-    return this.settle(start);
+    const frames = (this.options.order ?? 'largest audience first') === 'largest audience first' ? audienceOrder(logged, [...this.source.members()]) : logged;
+    return this.settle(start, [...frames], new Map());
   }
 
   /** Repairs without a new operation, e.g. once meters given up on are back. */
@@ -145,29 +97,70 @@ export class Convergence {
       if (this.held.get(member) !== this.source.epoch || this.suspect.has(member)) this.outstanding.add(member);
     }
     this.tries.clear();
-    return this.settle(this.link.now());
+    // acks already on their way get one window before anyone is repaired
+    const start = this.link.now();
+    const closes = new Map([...this.outstanding].map((member) => [member, start + this.options.ackTimeout]));
+    return this.settle(start, [], closes);
   }
 
-  private async settle(start: number): Promise<ConvergenceResult> {
+  /**
+   * Pipelined repair (§7): frames go to the DC one at a time, so the driver knows when each left (on
+   * the simulated medium: when its airtime ended; over a real link: when the DC accepted it), and a
+   * member's ack window closes `ackTimeout` after the last frame for it left, not after the whole round.
+   * Whenever the queue is empty, the members whose windows have closed unacked are repaired at once,
+   * while the acks of later frames are still due (but see EARLY_SHARERS); only when no window has
+   * closed does the driver wait, until the next one closes. The operation's own frames all go before
+   * any repair (the durable link claims them from its outbox in order). A member is given up after
+   * `maxRounds` repairs.
+   * `closes`: when each member's window closes; a member without one is due at once.
+   */
+  private async settle(start: number, queue: Queued[], closes: Map<number, number>): Promise<ConvergenceResult> {
     const done = () => this.outstanding.size === 0;
-    await this.link.wait(this.options.ackTimeout, done);
-    let rounds = 0;
+    const never = () => false;
     const counts = { replays: 0, rebroadcasts: 0, resyncs: 0 };
-    while (!done() && rounds < this.maxRounds) {
-      rounds++;
-      const repair = this.planRepair([...this.outstanding]);
-      for (const message of repair.messages) this.link.send(message);
-      counts.replays += repair.replays;
-      counts.rebroadcasts += repair.rebroadcasts;
-      counts.resyncs += repair.resyncs;
-      await this.link.wait(this.options.ackTimeout, done);
+    // by the link's contract a wait that was not cut short has reached its deadline, whatever now() says
+    let reached = Number.NEGATIVE_INFINITY;
+    const clock = () => Math.max(this.link.now(), reached);
+    // when the window of the operation's last broadcast closes
+    let heard = Number.NEGATIVE_INFINITY;
+    let operation = queue.length;
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        const { to } = next.message;
+        const audience = to === 'all' ? [...this.outstanding].filter(next.isFor) : this.outstanding.has(to) ? [to] : [];
+        this.link.send(next.message);
+        await this.link.wait(0, never);
+        const closesAt = clock() + this.options.ackTimeout;
+        for (const member of audience) closes.set(member, closesAt);
+        if (operation-- > 0 && to === 'all') heard = closesAt;
+        continue;
+      }
+      if (done()) break;
+      const now = clock();
+      const windows = [...this.outstanding].map((member) => ({ member, closes: closes.get(member) ?? Number.NEGATIVE_INFINITY }));
+      const closed = windows.filter((window) => window.closes <= now && (this.tries.get(window.member) ?? 0) < this.maxRounds).map((window) => window.member);
+      const due = now < heard ? this.sharingRebroadcasts(closed) : closed;
+      if (due.length > 0) {
+        const repair = this.planRepair(due);
+        queue.push(...repair.sends);
+        counts.replays += repair.replays;
+        counts.rebroadcasts += repair.rebroadcasts;
+        counts.resyncs += repair.resyncs;
+        continue;
+      }
+      // no spread: a fleet of 10^5 would overflow the call stack
+      const until = windows.reduce((first, window) => (window.closes > now && window.closes < first ? window.closes : first), heard > now ? heard : Number.POSITIVE_INFINITY);
+      if (until === Number.POSITIVE_INFINITY) break;
+      await this.link.wait(until - this.link.now(), done);
+      if (!done()) reached = Math.max(reached, until);
     }
     return {
       epoch: this.source.epoch,
       converged: done(),
       unreachable: [...this.outstanding].sort((a, b) => a - b),
       ...counts,
-      rounds,
+      rounds: [...this.tries.values()].reduce((most, tries) => Math.max(most, tries), 0),
       simSeconds: this.link.now() - start,
     };
   }
@@ -176,13 +169,15 @@ export class Convergence {
     return kgFingerprint(this.options.crypto, this.source.groupKey());
   }
 
-  private record(executed: Executed): void {
+  /** Logs the operation's messages and returns them; resets who is outstanding. */
+  private record(executed: Executed): Logged[] {
     const epoch = this.source.epoch;
     if (executed.epoch !== epoch) throw new RangeError(`operation of epoch ${executed.epoch} recorded at epoch ${epoch}: record each one as it executes`);
     const audiences = this.source.audiences?.(executed.messages) ?? executed.messages.map(addressees);
     const entry = this.log.get(epoch) ?? { fingerprint: this.currentFingerprint(), messages: [] };
     const first = entry.messages.length;
-    executed.messages.forEach((message, index) => entry.messages.push({ epoch, index: first + index, message, isFor: audiences[index]! }));
+    const logged = executed.messages.map((message, index): Logged => ({ epoch, index: first + index, message, isFor: audiences[index]! }));
+    entry.messages.push(...logged);
     this.log.set(epoch, entry);
     for (const old of this.log.keys()) if (old <= epoch - this.logEpochs) this.log.delete(old);
 
@@ -199,6 +194,7 @@ export class Convergence {
       if (!this.held.has(member)) this.held.set(member, epoch - 1);
       if (this.held.get(member) !== epoch || this.suspect.has(member)) this.outstanding.add(member);
     }
+    return logged;
   }
 
   /** The logged messages `member` needs, in order; undefined when the log cannot bring it up to date. */
@@ -214,11 +210,23 @@ export class Convergence {
     return path.length > 0 ? path : undefined;
   }
 
+  /** Of `silent`, those whose whole replay is broadcasts that at least EARLY_SHARERS of them need. */
+  private sharingRebroadcasts(silent: readonly number[]): number[] {
+    const paths = new Map<number, Logged[] | undefined>();
+    const sharers = new Map<Logged, number>();
+    for (const member of silent) {
+      const path = (this.tries.get(member) ?? 0) < this.replayRounds ? this.replayPath(member) : undefined;
+      paths.set(member, path);
+      for (const logged of path ?? []) sharers.set(logged, (sharers.get(logged) ?? 0) + 1);
+    }
+    return silent.filter((member) => paths.get(member)?.every((logged) => logged.message.to === 'all' && sharers.get(logged)! >= EARLY_SHARERS));
+  }
+
   /**
    * One repair round. Cost is airtime, i.e. bytes: a message k meters missed costs its size once as a
    * rebroadcast against k times as unicasts, so its cost per meter is size / k.
    */
-  private planRepair(laggards: readonly number[]): { messages: Outgoing[]; replays: number; rebroadcasts: number; resyncs: number } {
+  private planRepair(laggards: readonly number[]): { sends: Queued[]; replays: number; rebroadcasts: number; resyncs: number } {
     const resync: number[] = [];
     const paths = new Map<number, Logged[]>();
     for (const member of laggards) {
@@ -258,65 +266,15 @@ export class Convergence {
     for (const logged of rebroadcast) sends.push({ logged, message: logged.message });
     // a meter applies only epoch = its epoch + 1: whatever the mix, the medium carries epochs in order
     sends.sort((a, b) => a.logged.epoch - b.logged.epoch || a.logged.index - b.logged.index);
-    const messages = [...sends.map((send) => send.message), ...resync.map((member) => this.source.resync(member))];
-    return { messages, replays, rebroadcasts: rebroadcast.size, resyncs: resync.length };
+    const queued = [
+      ...sends.map(({ logged, message }): Queued => ({ message, isFor: message.to === 'all' ? logged.isFor : addressees(message) })),
+      ...resync.map((member): Queued => {
+        const message = this.source.resync(member);
+        return { message, isFor: addressees(message) };
+      }),
+    ];
+    return { sends: queued, replays, rebroadcasts: rebroadcast.size, resyncs: resync.length };
   }
 }
 
-/**
- * GREP's KeyManager as a RekeySource. Audiences follow §4–§6 and the header fields of wire.ts: J1 goes
- * to the joiner's subgroup, J2 to the others; M1 to the leaver's subgroup (named by M2's subject) and
- * M2 to the others; A and D to their subject subgroup; C to the subgroups older than Sa (slot 0) and
- * younger than Sb (slot 1); B, J3 and RESYNC to their addressee. A member's subgroup never changes
- * short of a re-seed, after which everyone is resynced anyway.
- */
-export function grepSource(km: KeyManager): RekeySource {
-  const subgroupOf = (member: number) => km.placeOf(member)?.subgroup;
-  return {
-    get epoch() {
-      return km.epoch;
-    },
-    groupKey: () => km.groupKey(),
-    *members() {
-      for (const subgroup of km.subgroups()) yield* subgroup.members;
-    },
-    resyncBytes: (member) => km.planResync(member).bytes,
-    resync: (member) => km.resync(member).messages[0]!,
-    audiences(messages) {
-      const decoded = messages.map((message) => decodeMessage(message.bytes));
-      const leaverSubgroup = decoded.find((message) => message.header.type === 'M2')?.header.subject;
-      // M of §6 gets its own B: A's tokens are not for it
-      const reachedByB = new Set(messages.filter((message) => message.type === 'B').map((message) => message.to));
-      return messages.map((message, index): ((member: number) => boolean) => {
-        if (message.to !== 'all') return (member) => member === message.to;
-        const { header, items } = decoded[index]!;
-        const owner = (slot: number) => items.find((item) => item.slot === slot)?.owner;
-        const inSubgroup = (id: number | undefined) => (member: number) => id === undefined || subgroupOf(member) === id;
-        switch (header.type) {
-          case 'J1':
-            return (member) => member !== header.subject && subgroupOf(member) === owner(0);
-          case 'J2':
-            return (member) => subgroupOf(member) !== owner(0);
-          case 'M1':
-            return inSubgroup(leaverSubgroup);
-          case 'M2':
-            return (member) => subgroupOf(member) !== header.subject;
-          case 'A':
-            return (member) => !reachedByB.has(member) && inSubgroup(header.subject)(member);
-          case 'D':
-            return inSubgroup(header.subject);
-          case 'C': {
-            const older = owner(0);
-            const younger = owner(1);
-            return (member) => {
-              const subgroup = subgroupOf(member);
-              return subgroup !== undefined && ((older !== undefined && subgroup < older) || (younger !== undefined && subgroup > younger));
-            };
-          }
-          default:
-            return () => true;
-        }
-      });
-    },
-  };
-}
+export { grepSource } from './convergenceGrep.js';

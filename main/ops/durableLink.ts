@@ -58,11 +58,16 @@ export class DurableLink implements ConvergenceLink {
     return this.timing.now();
   }
 
+  /**
+   * The committed transfer the driver sends now. The driver may send an operation's frames in another
+   * order than they were committed (largest audience first, Convergence), never other frames: what it
+   * sends while the operation's transfers are pending must be one of them.
+   */
   private claim(kind: OutboxEntry['kind'], payload: Uint8Array): OutboxEntry | undefined {
-    const next = this.committed[0];
-    if (!next) return undefined;
-    if (next.kind !== kind || !equalBytes(next.payload, payload)) throw new RangeError(`outbox ${next.id} (${next.kind}) is not the ${kind} the driver sends next`);
-    return this.committed.shift();
+    if (this.committed.length === 0) return undefined;
+    const index = this.committed.findIndex((entry) => entry.kind === kind && equalBytes(entry.payload, payload));
+    if (index < 0) throw new RangeError(`the ${kind} the driver sends is none of the committed outbox ${this.committed.map((entry) => entry.id).join(' ')}`);
+    return this.committed.splice(index, 1)[0];
   }
 }
 

@@ -3,6 +3,7 @@ import { nodeCrypto } from '../../main/crypto/node.js';
 import { defaultSubgroupCap, KeyManager, kgFingerprint, type Outgoing, seededRandom, toHex } from '../../main/grep/index.js';
 import type { MeterReport } from '../../main/link/messages.js';
 import { Convergence, type ConvergenceLink, type ConvergenceOptions, type ConvergenceResult, grepSource } from '../../main/ops/convergence.js';
+import { audienceOrder } from '../../main/ops/convergenceOrder.js';
 import { Channel } from '../../sim/channel.js';
 import { DataConcentrator, inProcessLink } from '../../sim/dc.js';
 import { Fleet } from '../../sim/fleet.js';
@@ -10,11 +11,12 @@ import { isFirmwareReport } from '../../sim/meter.js';
 
 const crypto = nodeCrypto;
 
-function commissioned(size: number, seed: number, cap = defaultSubgroupCap(size)) {
+/** `size` meters, the first `members` of them commissioned into the group */
+function commissioned(size: number, seed: number, cap = defaultSubgroupCap(size), members = size) {
   const random = seededRandom(seed);
   const km = new KeyManager({ groupId: 2, signingKey: random(32), subgroupCap: cap, crypto }, random);
   const fleet = new Fleet({ seed, meters: size, groupId: 2, kmPublicKey: km.publicKey, crypto });
-  km.reseed(fleet.commissioning(), random);
+  km.reseed(fleet.commissioning(Array.from({ length: members }, (_, index) => index + 1)), random);
   for (const message of km.reseedMessages()) fleet.get(message.to as number).receive(message.bytes);
   return { km, fleet, random };
 }
@@ -82,15 +84,18 @@ test('the same driver converges on the real-time clock', async () => {
 
 /**
  * A link with no medium: each frame reaches every meter at once (a unicast its addressee), except the
- * meters the test makes deaf; reports go straight to the driver. What the driver sends is kept.
+ * meters the test makes deaf (to every frame, or to the next `frames` ones); reports go straight to
+ * the driver. What the driver sends is kept.
  */
 function scripted(fleet: Fleet, options: Partial<ConvergenceOptions> = {}) {
   const deaf = new Set<number>();
   const sent: Outgoing[] = [];
+  let deafUntil = Number.POSITIVE_INFINITY;
   let driver: Convergence | undefined;
   const link: ConvergenceLink = {
     send(message) {
       sent.push(message);
+      if (sent.length > deafUntil) deaf.clear();
       const targets = message.to === 'all' ? [...fleet.meters.values()] : [fleet.get(message.to)];
       const reports: MeterReport[] = [];
       for (const meter of targets) {
@@ -106,8 +111,13 @@ function scripted(fleet: Fleet, options: Partial<ConvergenceOptions> = {}) {
   return {
     deaf,
     sent,
+    /** `ids` miss the next `frames` frames, then hear again */
+    miss(ids: readonly number[], frames: number) {
+      for (const id of ids) deaf.add(id);
+      deafUntil = sent.length + frames;
+    },
     attach(km: KeyManager) {
-      driver = new Convergence(grepSource(km), link, { crypto, ackTimeout: 1, ...options });
+      driver = new Convergence(grepSource(km), link, { crypto, ackTimeout: 1, order: 'as made', ...options });
       return driver;
     },
   };
@@ -120,11 +130,9 @@ describe('repair decisions', () => {
     const { km, fleet, random } = commissioned(16, 5, 4);
     const link = scripted(fleet);
     const driver = link.attach(km);
-    // converge() sends the operation before its first await: meter 14 is deaf to it, not to the repair
-    link.deaf.add(14);
-    const pending = driver.converge(km.remove([6], { suspected: false }, random));
-    link.deaf.clear();
-    const result = await pending;
+    // meter 14 is deaf to the operation, not to the repair
+    link.miss([14], 2);
+    const result = await driver.converge(km.remove([6], { suspected: false }, random));
     expect(result).toMatchObject({ converged: true, replays: 1, rebroadcasts: 0, resyncs: 0, rounds: 1 });
     expect(kinds(link.sent)).toEqual(['M1>all', 'M2>all', 'M2>14']);
   });
@@ -133,10 +141,8 @@ describe('repair decisions', () => {
     const { km, fleet, random } = commissioned(16, 5, 4);
     const link = scripted(fleet);
     const driver = link.attach(km);
-    for (const id of [1, 9, 14]) link.deaf.add(id);
-    const pending = driver.converge(km.remove([6], { suspected: false }, random));
-    link.deaf.clear();
-    expect(await pending).toMatchObject({ converged: true, replays: 0, rebroadcasts: 1, resyncs: 0 });
+    link.miss([1, 9, 14], 2);
+    expect(await driver.converge(km.remove([6], { suspected: false }, random))).toMatchObject({ converged: true, replays: 0, rebroadcasts: 1, resyncs: 0 });
     expect(kinds(link.sent)).toEqual(['M1>all', 'M2>all', 'M2>all']);
   });
 
@@ -213,5 +219,88 @@ describe('repair decisions', () => {
     const driver = link.attach(km);
     link.deaf.add(10);
     expect(await driver.converge(km.remove([2], { suspected: false }, random))).toMatchObject({ converged: false, unreachable: [10], rounds: 3 });
+  });
+});
+
+describe('pipelined repair', () => {
+  /**
+   * 16 meters in subgroups of 4 on a 5,000 bit/s medium without loss, meter 16 outside the group when
+   * `operation` is a join; the `deaf` meters miss the driver's first frame.
+   */
+  async function withMisses(deaf: readonly number[], operation: 'leave' | 'join', options: Partial<ConvergenceOptions> = {}) {
+    const { km, fleet, random } = commissioned(16, 5, 4, operation === 'join' ? 15 : 16);
+    const channel = new Channel({ bitRate: 5000, latency: 0.02, loss: 0, seed: 5, clock: 'simulated' });
+    let driver: Convergence | undefined;
+    const holds = new Map<number, number>();
+    const dc = new DataConcentrator({
+      channel,
+      meters: fleet.meters,
+      send: (m) => m.kind === 'report' && driver!.observe(m.reports),
+      onMeterReport: (report, time) => report.epoch === km.epoch && !holds.has(report.member) && holds.set(report.member, time),
+    });
+    const inner = inProcessLink(dc, channel);
+    const sent: Outgoing[] = [];
+    const link: ConvergenceLink = {
+      ...inner,
+      send(message) {
+        for (const id of deaf) channel.setReachable(id, sent.length > 0);
+        sent.push(message);
+        inner.send(message);
+        for (const id of deaf) channel.setReachable(id, true);
+      },
+    };
+    driver = new Convergence(grepSource(km), link, { crypto, ackTimeout: 0.1, ...options });
+    const executed = operation === 'leave' ? km.remove([6], { suspected: false }, random) : km.join(fleet.commissioning([16])[0]!, random);
+    const result = await driver.converge(executed);
+    const airtime = (message: Outgoing) => channel.airtimeOf(message.bytes.length);
+    expect(fingerprints(km, fleet).wrong).toEqual([]);
+    return { result, sent, holds, airtime };
+  }
+
+  test('largest audience first: M2 goes before M1, and its rebroadcast follows M1 without waiting for M1\'s acks', async () => {
+    // four meters of other subgroups miss M2; its window closes while M1 is on the medium
+    const { result, sent, holds, airtime } = await withMisses([9, 10, 13, 14], 'leave', { order: 'largest audience first' });
+    expect(result).toMatchObject({ converged: true, rebroadcasts: 1, replays: 0, rounds: 1 });
+    expect(kinds(sent)).toEqual(['M2>all', 'M1>all', 'M2>all']);
+    expect(airtime(sent[1]!)).toBeGreaterThan(0.1);
+    // the medium never idled: waiting for the whole round's window would add the 0.1 s ack timeout
+    const [m2, m1, again] = sent.map(airtime);
+    for (const id of [9, 10, 13, 14]) expect(holds.get(id)).toBeCloseTo(m2! + m1! + again! + 0.02, 6);
+  });
+
+  test('a meter alone in missing a frame waits for the acks of the broadcast after it: it may answer that one', async () => {
+    // meter 14 alone misses M2: silent, it may hold the epoch with its ack lost, and would answer M1 (a stale ack)
+    const { result, sent, holds, airtime } = await withMisses([14], 'leave', { order: 'largest audience first' });
+    expect(result).toMatchObject({ converged: true, replays: 1, rounds: 1 });
+    expect(kinds(sent)).toEqual(['M2>all', 'M1>all', 'M2>14']);
+    const [m2, m1, replay] = sent.map(airtime);
+    expect(holds.get(14)).toBeCloseTo(m2! + m1! + 0.1 + replay! + 0.02, 6);
+  });
+
+  test('the operation\'s own frames all go before any repair, as the durable link claims them from its outbox', async () => {
+    // meter 13 (the joiner's subgroup) misses J1; J1's window closes while J2 is on the medium, before J3
+    // is sent, and J2's while J3 (a unicast, heard by the joiner only) is: the replay follows J3 at once
+    const { result, sent, holds, airtime } = await withMisses([13], 'join', { order: 'as made' });
+    expect(result).toMatchObject({ converged: true, replays: 1, rounds: 1 });
+    expect(airtime(sent[1]!)).toBeGreaterThan(0.1);
+    expect(airtime(sent[2]!)).toBeGreaterThan(0.1);
+    expect(kinds(sent)).toEqual(['J1>all', 'J2>all', 'J3>16', 'J1>13']);
+    expect(holds.get(13)).toBeCloseTo(sent.map(airtime).reduce((sum, seconds) => sum + seconds, 0) + 0.02, 6);
+  });
+
+  test('largest audience first never lets a frame overtake an earlier one for the same member', () => {
+    const frame = (name: string, audience: readonly number[]) => ({ message: { type: 'J2' as const, to: 'all' as const, bytes: new TextEncoder().encode(name) }, isFor: (member: number) => audience.includes(member) });
+    const members = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    // two epochs of a batch, each with a small and a large audience
+    const x1 = frame('x1', [1, 2]);
+    const y1 = frame('y1', [3, 4, 5, 6, 7, 8, 9, 10]);
+    const x2 = frame('x2', [1, 2, 3, 4, 5]);
+    const y2 = frame('y2', [6, 7, 8, 9, 10]);
+    const order = audienceOrder([x1, y1, x2, y2], members);
+    expect(order).toEqual([y1, y2, x1, x2]);
+    for (const member of members) {
+      const own = (frames: readonly typeof x1[]) => frames.filter((f) => f.isFor(member));
+      expect(own(order)).toEqual(own([x1, y1, x2, y2]));
+    }
   });
 });
