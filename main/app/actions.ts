@@ -114,7 +114,7 @@ export class Actions {
   private ackProgress(): string {
     const { store, group } = this.context.ready();
     const epoch = this.context.epoch();
-    const members = view.storedMeters(store, group.id).filter((meter) => meter.status === 'member');
+    const members = store.meterStatuses(group.id).filter((meter) => meter.status === 'member');
     const acked = members.filter((meter) => meter.sync?.status === 'in sync' && meter.sync.ackedEpoch === epoch).length;
     return `${acked} of ${members.length} members hold epoch ${epoch}`;
   }

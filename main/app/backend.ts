@@ -236,7 +236,7 @@ export class Backend {
       const status = service.status();
       return view.groupView(group, status.epoch, status.meters);
     }
-    return view.groupView(group, this.epoch(), view.storedMeters(store, group.id));
+    return view.groupView(group, this.epoch(), store.meterStatuses(group.id));
   }
 
   async history(): Promise<HistoryView[]> {

@@ -56,12 +56,6 @@ export function groupView(group: GroupRecord, epoch: number, meters: readonly Me
   return { group: groupSummary(group, epoch, meters.filter((meter) => meter.status === 'member').length), members: meters.map(memberView) };
 }
 
-/** The group as the store has it committed: the same rows the service's status() reads. */
-export function storedMeters(store: KmStore, groupId: number): MeterStatus[] {
-  const sync = new Map(store.syncStates(groupId).map((row) => [row.meterId, row]));
-  return store.members(groupId).map((member) => ({ ...member, sync: sync.get(member.meterId) }));
-}
-
 export function historyView(row: HistoryRecord): HistoryView {
   return {
     id: row.id,

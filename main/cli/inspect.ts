@@ -18,8 +18,7 @@ const reading = (words: string[], summary: string, read: (store: KmStore, global
 
 const status = reading(['status'], 'the group epoch and each meter: member or removed, in sync, lagging or unreachable, last ack', (store, global) => {
   const group = store.group(groupName(store, global));
-  const sync = new Map(store.syncStates(group.id).map((row) => [row.meterId, row]));
-  const meters = store.members(group.id).map((member) => ({ ...member, sync: sync.get(member.meterId) ?? null }));
+  const meters = store.meterStatuses(group.id).map((meter) => ({ ...meter, sync: meter.sync ?? null }));
   const counts: Record<string, number> = {};
   for (const meter of meters) {
     const state = meter.sync?.status ?? 'never seen';

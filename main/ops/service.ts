@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { nodeCrypto, nodeRandom } from '../crypto/node.js';
 import { defaultSubgroupCap, encodeCommand, type Executed, type GrepCrypto, KEY_BYTES, KeyManager, type KeyManagerConfig, type Plan, type Random, toHex } from '../grep/index.js';
 import type { DcLink, DcReport } from '../link/client.js';
-import type { GroupRecord, KmStore, MemberRecord, OutboxEntry, SyncRecord } from '../store/index.js';
+import type { GroupRecord, KmStore, MeterStatus, OutboxEntry } from '../store/index.js';
 import { CommandConfirmations, CommandRequest, type CommandResult, planCommand } from './commands.js';
 import { Convergence, type ConvergenceResult, grepSource } from './convergence.js';
 import { DurableLink } from './durableLink.js';
@@ -14,6 +14,7 @@ import { SyncTable } from './syncTable.js';
 
 export type { CommandRequest, CommandResult } from './commands.js';
 export type { OperatorPlan } from './operations.js';
+export type { MeterStatus } from '../store/index.js';
 
 /** The plans that rekey or resync, run through the convergence driver. */
 type RekeyPlan = Exclude<StoredPlan, { operation: 'command' }>;
@@ -48,9 +49,6 @@ export interface ExecutionResult extends ConvergenceResult {
   readonly epochFrom: number;
 }
 
-export interface MeterStatus extends MemberRecord {
-  readonly sync: SyncRecord | undefined;
-}
 
 const GroupInput = z.object({ id: z.number().int().min(0).max(0xffffffff), name: z.string().trim().min(1).max(64), plannedSize: z.number().int().min(1).max(10_000_000) }).strict();
 
@@ -258,8 +256,7 @@ export class KeyManagerService {
   }
 
   status(): { readonly group: string; readonly epoch: number; readonly meters: MeterStatus[] } {
-    const sync = new Map(this.options.store.syncStates(this.group.id).map((row) => [row.meterId, row]));
-    return { group: this.group.name, epoch: this.km.epoch, meters: this.options.store.members(this.group.id).map((member) => ({ ...member, sync: sync.get(member.meterId) })) };
+    return { group: this.group.name, epoch: this.km.epoch, meters: this.options.store.meterStatuses(this.group.id) };
   }
 
   private async exclusively<T>(work: () => Promise<T>): Promise<T> {

@@ -38,6 +38,11 @@ export interface SyncRecord {
   readonly status: SyncStatus;
 }
 
+/** A member row with its sync state (none before the first commit that tracks it). */
+export interface MeterStatus extends MemberRecord {
+  readonly sync: SyncRecord | undefined;
+}
+
 export interface HistoryRecord {
   readonly id: number;
   readonly planId: string;
@@ -192,6 +197,19 @@ export class KmStore {
     this.db.prepare(`INSERT INTO sync_state (group_id, meter_id, acked_epoch, fingerprint, last_seen, status) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (group_id, meter_id) DO UPDATE SET acked_epoch = excluded.acked_epoch, fingerprint = excluded.fingerprint,
       last_seen = excluded.last_seen, status = excluded.status`).run(groupId, sync.meterId, sync.ackedEpoch, sync.fingerprint, sync.lastSeen, sync.status);
+  }
+
+  /** Every member with its sync state, in one query: the group view at 10^5 meters reads this on every refresh. */
+  meterStatuses(groupId: number): MeterStatus[] {
+    const rows = this.db
+      .prepare(`SELECT m.meter_id AS meterId, m.serial, m.model, m.subgroup, m.position, m.joined_epoch AS joinedEpoch, m.removed_epoch AS removedEpoch,
+          m.status, s.meter_id AS syncMeter, s.acked_epoch AS ackedEpoch, s.fingerprint, s.last_seen AS lastSeen, s.status AS syncStatus
+        FROM members m LEFT JOIN sync_state s ON s.group_id = m.group_id AND s.meter_id = m.meter_id WHERE m.group_id = ? ORDER BY m.meter_id`)
+      .all(groupId) as (MemberRecord & { syncMeter: number | null; ackedEpoch: number | null; fingerprint: string | null; lastSeen: string | null; syncStatus: SyncStatus })[];
+    return rows.map(({ syncMeter, ackedEpoch, fingerprint, lastSeen, syncStatus, ...member }) => ({
+      ...member,
+      sync: syncMeter === null ? undefined : { meterId: syncMeter, ackedEpoch, fingerprint, lastSeen, status: syncStatus },
+    }));
   }
 
   syncStates(groupId: number): SyncRecord[] {

@@ -131,6 +131,25 @@ describe('KM store (GREP.md §11)', () => {
     expect(leaks(path, secrets)).toEqual([`KG in ${path}`]);
   });
 
+  it('reads every member with its sync state in one pass, removed ones and never-tracked ones included', () => {
+    const store = KmStore.create(tempDb(), PASSPHRASE);
+    const { group } = populate(store);
+    const member = (meterId: number, status: 'member' | 'left') => ({ meterId, serial: `S${meterId}`, model: 'M', subgroup: 1, position: meterId, joinedEpoch: meterId, removedEpoch: status === 'left' ? 9 : null, status });
+    store.saveMember(group.id, member(101, 'member'));
+    store.saveMember(group.id, member(102, 'left'));
+    store.saveMember(group.id, member(103, 'member'));
+    const synced = { meterId: 101, ackedEpoch: 7, fingerprint: 'a1b2c3d4', lastSeen: '2026-11-25T18:00:00.000Z', status: 'in sync' as const };
+    store.saveSync(group.id, synced);
+    store.saveSync(group.id, { meterId: 102, ackedEpoch: null, fingerprint: null, lastSeen: null, status: 'removed' });
+    const byId = new Map(store.meterStatuses(group.id).map((meter) => [meter.meterId, meter]));
+    expect(byId.get(101)).toEqual({ ...member(101, 'member'), sync: synced });
+    expect(byId.get(102)).toMatchObject({ status: 'left', removedEpoch: 9, sync: { status: 'removed', ackedEpoch: null } });
+    expect(byId.get(103)!.sync).toBeUndefined();
+    const ids = [...byId.keys()];
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    store.close();
+  });
+
   describe('audit chain', () => {
     function withAudit(rows: number): KmStore {
       const store = KmStore.create(tempDb(), PASSPHRASE);
