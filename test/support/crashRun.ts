@@ -35,6 +35,10 @@ export interface CrashRunResult {
   readonly auditOk: boolean;
   /** every operation continued from the epoch the one before it ended at */
   readonly historyChained: boolean;
+  /** the last KM run ended with every member acking the last epoch ('done'), or gave up repairing */
+  readonly lastRun: 'done' | 'unconverged';
+  /** frames still queued on the simulated DC's medium when the check ran */
+  readonly dcQueued: number;
 }
 
 const PASSPHRASE = 'crash test passphrase';
@@ -75,9 +79,11 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashRunResult
     const { min, spread } = options.killAfterMs ?? { min: 50, spread: 700 };
     let crashes = 0;
     let unconverged = 0;
+    let lastRun: 'done' | 'unconverged' = 'unconverged';
     for (;;) {
       const kill = crashes < options.crashes ? min + (random(1)[0]! / 255) * spread : undefined;
       const outcome = await runKm(path, options, kill);
+      if (outcome !== 'killed') lastRun = outcome;
       if (outcome === 'done') break;
       if (outcome === 'killed') crashes++;
       // a restart repairs again; a KM that never converges is reported by `desynced`
@@ -103,6 +109,8 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashRunResult
         pendingOutbox: store.pendingOutbox(group.id).length,
         auditOk: store.verifyAudit().ok,
         historyChained: history.slice(1).every((row, index) => row.epochFrom === history[index]!.epochTo) && km.epoch === history.at(-1)?.epochTo,
+        lastRun,
+        dcQueued: sim.dc.status().queued,
       };
     } finally {
       store.close();
