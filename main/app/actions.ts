@@ -114,8 +114,7 @@ export class Actions {
   private ackProgress(): string {
     const { store, group } = this.context.ready();
     const epoch = this.context.epoch();
-    const members = store.meterStatuses(group.id).filter((meter) => meter.status === 'member');
-    const acked = members.filter((meter) => meter.sync?.status === 'in sync' && meter.sync.ackedEpoch === epoch).length;
-    return `${acked} of ${members.length} members hold epoch ${epoch}`;
+    const { members, holding } = store.memberCounts(group.id, epoch);
+    return `${holding} of ${members} members hold epoch ${epoch}`;
   }
 }

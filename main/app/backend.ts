@@ -4,6 +4,7 @@ import type { RunningSimulator } from '../../sim/simulator.js';
 import { nodeRandom } from '../crypto/node.js';
 import { readPublicKey } from '../firmware/keys.js';
 import { fromHex } from '../grep/index.js';
+import type { DcLink } from '../link/client.js';
 import { listSerialPorts } from '../link/transport.js';
 import { costChart } from '../ops/costs.js';
 import { ServiceError } from '../ops/errors.js';
@@ -102,7 +103,8 @@ export class Backend {
   async session(): Promise<SessionInfo> {
     const { store, groupRecord: group } = this;
     const state = store ? 'ready' : this.gate.exists ? 'locked' : 'new';
-    const summary = store && group ? view.groupSummary(group, this.epoch(), store.members(group.id).filter((m) => m.status === 'member').length) : undefined;
+    const epoch = this.epoch();
+    const summary = store && group ? view.groupSummary(group, epoch, store.memberCounts(group.id, epoch).members) : undefined;
     return { state, storePath: this.storePath, simulated: this.simulatedDc !== undefined, group: summary };
   }
 
@@ -167,7 +169,7 @@ export class Backend {
   async saveDcProfile(input: DcProfileInput): Promise<DcProfileView[]> {
     const { store } = this.ready();
     const pairingKey = fromHex(input.pairingKey);
-    saveProfile(store, input.transport === 'tcp' ? { ...input, pairingKey } : { ...input, pairingKey }, this.options.actor);
+    saveProfile(store, { ...input, pairingKey }, this.options.actor);
     return store.dcProfiles();
   }
 
@@ -204,7 +206,7 @@ export class Backend {
     return this.watch.view();
   }
 
-  private openServices(store: KmStore, link: NonNullable<LinkWatch['current']>): void {
+  private openServices(store: KmStore, link: DcLink): void {
     this.connected = openDcServices(
       {
         store,
@@ -231,11 +233,6 @@ export class Backend {
 
   async group(): Promise<GroupView> {
     const { store, group } = this.ready();
-    const service = this.connected?.service;
-    if (service) {
-      const status = service.status();
-      return view.groupView(group, status.epoch, status.meters);
-    }
     return view.groupView(group, this.epoch(), store.meterStatuses(group.id));
   }
 

@@ -11,13 +11,11 @@ export class FirmwareCalls {
   ) {}
 
   async trustedKeys(): Promise<TrustedKeyView[]> {
-    return [...(await this.firmware().trustedKeys())];
+    return this.firmware().trustedKeys();
   }
 
   async trustKey(label: string, publicKey: string): Promise<TrustedKeyView[]> {
-    const firmware = this.firmware();
-    await firmware.trustKey(label, fromHex(publicKey));
-    return [...(await firmware.trustedKeys())];
+    return this.firmware().trustKey(label, fromHex(publicKey));
   }
 
   async stageFirmware(packageBase64: string): Promise<StagingView> {
@@ -25,7 +23,7 @@ export class FirmwareCalls {
   }
 
   async firmwarePackages(): Promise<PackageView[]> {
-    return [...(await this.firmware().packages())];
+    return this.firmware().packages();
   }
 
   async pushFirmware(input: PushInput): Promise<CampaignSummary> {
@@ -33,7 +31,7 @@ export class FirmwareCalls {
   }
 
   async campaigns(): Promise<CampaignSummary[]> {
-    return [...(await this.firmware().campaigns())];
+    return this.firmware().campaigns();
   }
 
   async campaign(id: number): Promise<CampaignView> {

@@ -20,14 +20,6 @@ export class LinkWatch {
 
   constructor(private readonly onChange: (view: LinkView) => void) {}
 
-  get current(): DcLink | undefined {
-    return this.link;
-  }
-
-  get connected(): boolean {
-    return this.link !== undefined;
-  }
-
   view(): LinkView {
     return { profile: this.profile, state: this.state, detail: this.detail, since: this.since, pending: this.link?.pending().length ?? 0, dc: this.dc };
   }

@@ -165,11 +165,8 @@ export class CampaignDriver {
 
   private markAccepted(): void {
     if (this.accepted.length === 0 || !this.context.store.db.open) return;
-    const ids = this.accepted;
+    this.context.store.markAccepted(this.accepted);
     this.accepted = [];
-    this.context.store.transaction(() => {
-      for (const id of ids) this.context.store.markAccepted(id);
-    });
   }
 
   onReports(reports: readonly FirmwareReport[]): void {
@@ -288,7 +285,7 @@ export class CampaignDriver {
   private write(state: CampaignState, audit: { action: string; detail: unknown } | undefined, round: { roundSends?: string; addBytes?: number }): void {
     const { store, groupId, actor } = this.context;
     const at = new Date();
-    for (const id of this.accepted) store.markAccepted(id);
+    store.markAccepted(this.accepted);
     this.accepted = [];
     store.firmware.saveCampaign(this.id, { status: state.status, state: JSON.stringify(state), ...round, at });
     const activated = Object.values(state.meters).find((meter) => meter.state === 'activated');

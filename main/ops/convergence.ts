@@ -110,7 +110,7 @@ export class Convergence {
    * Whenever the queue is empty, the members whose windows have closed unacked are repaired at once,
    * while the acks of later frames are still due (but see EARLY_SHARERS); only when no window has
    * closed does the driver wait, until the next one closes. The operation's own frames all go before
-   * any repair (the durable link claims them from its outbox in order). A member is given up after
+   * any repair (the durable link hands over the outbox rows the operation committed). A member is given up after
    * `maxRounds` repairs.
    * `closes`: when each member's window closes; a member without one is due at once.
    */

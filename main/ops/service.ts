@@ -96,7 +96,17 @@ export class KeyManagerService {
     this.convergence = this.newConvergence();
     this.sync = new SyncTable(store, this.group.id, this.crypto);
 
-    const onAccepted = (transfer: number) => store.markAccepted(transfer);
+    // marked a tick later, together: one commit per burst of acceptances rather than one per transfer (a
+    // mark that a crash loses only means a resend, which the DC drops as a transfer id it has seen)
+    let accepted: number[] = [];
+    const markAccepted = () => {
+      const ids = accepted;
+      accepted = [];
+      if (ids.length > 0 && store.db.open) store.markAccepted(ids);
+    };
+    const onAccepted = (transfer: number) => {
+      if (accepted.push(transfer) === 1) setImmediate(markAccepted);
+    };
     const onMessage = (message: DcReport) => {
       if (message.kind !== 'report') return;
       this.convergence.observe(message.reports);
@@ -108,6 +118,7 @@ export class KeyManagerService {
     this.detach = () => {
       link.off('accepted', onAccepted);
       link.off('message', onMessage);
+      markAccepted();
     };
     for (const entry of store.pendingOutbox(this.group.id)) this.durable.dispatch(entry);
   }

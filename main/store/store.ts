@@ -212,6 +212,14 @@ export class KmStore {
     }));
   }
 
+  /** Current members, and how many of them acked `epoch`: counted by the database, for a progress line every second. */
+  memberCounts(groupId: number, epoch: number): { readonly members: number; readonly holding: number } {
+    return this.db
+      .prepare(`SELECT count(*) AS members, count(CASE WHEN s.status = 'in sync' AND s.acked_epoch = ? THEN 1 END) AS holding
+        FROM members m LEFT JOIN sync_state s ON s.group_id = m.group_id AND s.meter_id = m.meter_id WHERE m.group_id = ? AND m.status = 'member'`)
+      .get(epoch, groupId) as { members: number; holding: number };
+  }
+
   syncStates(groupId: number): SyncRecord[] {
     return this.db.prepare('SELECT meter_id AS meterId, acked_epoch AS ackedEpoch, fingerprint, last_seen AS lastSeen, status FROM sync_state WHERE group_id = ? ORDER BY meter_id').all(groupId) as SyncRecord[];
   }
@@ -248,8 +256,12 @@ export class KmStore {
     return rows.map((row) => ({ ...row, payload: row.kind === 'keyUpdate' ? this.sealer.open(row.payload, `outbox:${row.id}:kg`) : bytes(row.payload) }));
   }
 
-  markAccepted(id: number): void {
-    this.db.prepare('UPDATE outbox SET state = \'accepted\' WHERE id = ?').run(id);
+  /** In one transaction: a campaign round is a thousand transfers, and a commit each would be a thousand syncs. */
+  markAccepted(ids: readonly number[]): void {
+    const mark = this.db.prepare('UPDATE outbox SET state = \'accepted\' WHERE id = ?');
+    this.transaction(() => {
+      for (const id of ids) mark.run(id);
+    });
   }
 
   savePlan(plan: Omit<PlanRecord, 'consumedAt'>): void {

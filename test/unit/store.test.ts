@@ -147,7 +147,13 @@ describe('KM store (GREP.md §11)', () => {
     expect(byId.get(103)!.sync).toBeUndefined();
     const ids = [...byId.keys()];
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    store.close();
+    // the counts the progress line reads agree with the rows: removed meters are not members, never-tracked ones hold nothing
+    const current = [...byId.values()].filter((meter) => meter.status === 'member');
+    for (const epoch of [7, 8]) {
+      const holding = current.filter((meter) => meter.sync?.status === 'in sync' && meter.sync.ackedEpoch === epoch).length;
+      expect(store.memberCounts(group.id, epoch)).toEqual({ members: current.length, holding });
+    }
+    expect(store.memberCounts(group.id, 7).holding).toBeGreaterThanOrEqual(1);
   });
 
   describe('audit chain', () => {
