@@ -13,6 +13,11 @@ import type { ByteStream, Connector, StreamSink } from './transport.js';
  */
 
 export interface LinkTiming {
+  /**
+   * DC on TCP: from accepting a connection until its hello. Short, because a KM says hello the moment it
+   * is connected, while a connection that says nothing only holds a handshake slot (endpoint.ts).
+   */
+  readonly helloTimeoutMs: number;
   /** from opening (KM, and DC on TCP) or from the first hello (DC on serial) until authenticated */
   readonly handshakeTimeoutMs: number;
   readonly keepaliveMs: number;
@@ -20,7 +25,7 @@ export interface LinkTiming {
   readonly deadPeerMs: number;
 }
 
-export const DEFAULT_TIMING: LinkTiming = { handshakeTimeoutMs: 5_000, keepaliveMs: 2_000, deadPeerMs: 6_000 };
+export const DEFAULT_TIMING: LinkTiming = { helloTimeoutMs: 1_000, handshakeTimeoutMs: 5_000, keepaliveMs: 2_000, deadPeerMs: 6_000 };
 
 /** The KM and the DC run on node:crypto and the OS CSPRNG unless a test injects others. */
 export function sessionOptions(options: { crypto?: GrepCrypto; random?: Random; pairingKey: Uint8Array }): SessionOptions {
@@ -29,6 +34,8 @@ export function sessionOptions(options: { crypto?: GrepCrypto; random?: Random; 
 
 export interface ChannelListener {
   opened?(): void;
+  /** DC: the peer sent a well-formed hello and was answered; its proof is awaited */
+  greeted?(): void;
   event(event: SessionEvent): void;
   /** exactly once, with the first cause */
   closed(error: LinkError): void;
@@ -42,6 +49,7 @@ export class SessionChannel implements StreamSink {
   private settle: (cause: LinkError) => void = () => {};
   private cause: LinkError | undefined;
   private done = false;
+  private helloTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private deadPeerTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -82,6 +90,7 @@ export class SessionChannel implements StreamSink {
     if (this.done) return;
     if (this.session.role === 'km') this.stream.write(this.session.start());
     if (this.handshakeFromOpen) this.armHandshake();
+    if (this.handshakeFromOpen && this.session.role === 'dc') this.armHello();
     this.listener.opened?.();
   }
 
@@ -93,7 +102,7 @@ export class SessionChannel implements StreamSink {
   closed(error: LinkError): void {
     if (this.done) return;
     this.done = true;
-    for (const timer of [this.handshakeTimer, this.deadPeerTimer]) clearTimeout(timer);
+    for (const timer of [this.helloTimer, this.handshakeTimer, this.deadPeerTimer]) clearTimeout(timer);
     clearInterval(this.keepaliveTimer);
     const cause = this.cause ?? error;
     this.listener.closed(cause);
@@ -104,11 +113,16 @@ export class SessionChannel implements StreamSink {
     for (const frame of frames) {
       // once closing, nothing more is believed or answered on this stream
       if (this.done || this.cause) return;
+      const before = this.session.state;
       const step = this.session.receive(frame);
       for (const bytes of step.send) this.stream.write(bytes);
       if (step.fresh) this.armDeadPeer();
       for (const event of step.events) this.onEvent(event);
       if (this.session.state === 'handshake' && this.handshakeTimer === undefined) this.armHandshake();
+      if (before === 'listening' && this.session.state === 'handshake') {
+        clearTimeout(this.helloTimer);
+        this.listener.greeted?.();
+      }
     }
   }
 
@@ -133,6 +147,13 @@ export class SessionChannel implements StreamSink {
       this.close(error);
       return false;
     }
+  }
+
+  private armHello(): void {
+    const { helloTimeoutMs } = this.timing;
+    this.helloTimer = setTimeout(() => {
+      if (this.session.state === 'listening') this.close(new LinkError('HANDSHAKE_TIMEOUT', `${this.peer}: no hello within ${helloTimeoutMs} ms`));
+    }, helloTimeoutMs);
   }
 
   private armHandshake(): void {

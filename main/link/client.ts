@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { GrepCrypto, Random } from '../grep/crypto.js';
+import { escapeControl } from '../text/escape.js';
 import { DEFAULT_TIMING, type LinkTiming, SessionChannel, sessionOptions } from './channel.js';
 import { LinkError } from './errors.js';
 import type { DcReport, LinkMessage, Transfer } from './messages.js';
@@ -19,7 +20,10 @@ export type LinkState =
   | { readonly state: 'authenticating'; readonly peer: string }
   | { readonly state: 'up'; readonly peer: string }
   | { readonly state: 'down'; readonly reason: LinkError; readonly retryInMs: number }
-  /** the peer does not hold our pairing key: retried only slowly, the operator has to act */
+  /**
+   * the DC's proof of the pairing key failed our own check: retried only slowly, the operator has to act.
+   * Never from an error frame, which anyone on the path could forge (see LinkSession.onError).
+   */
   | { readonly state: 'refused'; readonly reason: LinkError; readonly retryInMs: number }
   | { readonly state: 'stopped' };
 
@@ -152,7 +156,9 @@ export class DcLink extends EventEmitter<DcLinkEvents> {
 
   private onMessage(message: LinkMessage): void {
     if (message.kind !== 'accepted') {
-      if (message.kind === 'report' || message.kind === 'firmware' || message.kind === 'status' || message.kind === 'error') this.emit('message', message);
+      // the DC's own words, but a compromised or buggy DC must not drive the terminal or log it ends up in
+      if (message.kind === 'error') this.emit('message', { ...message, message: escapeControl(message.message) });
+      else if (message.kind === 'report' || message.kind === 'firmware' || message.kind === 'status') this.emit('message', message);
       return;
     }
     const queued = this.queue.get(message.transfer);

@@ -1,5 +1,6 @@
 import { concatBytes, equalBytes } from '../grep/bytes.js';
 import { type GrepCrypto, KEY_BYTES, NONCE_BYTES, type Random, TAG_BYTES } from '../grep/crypto.js';
+import { escapeControl } from '../text/escape.js';
 import { LinkError } from './errors.js';
 import { encodeFrame, type Frame, type FrameKind, frameHeader, MAX_PAYLOAD_BYTES } from './frame.js';
 import { decodeLinkMessage, encodeLinkMessage, type LinkMessage } from './messages.js';
@@ -191,15 +192,23 @@ export class LinkSession {
     step.events.push({ type: 'authenticated' });
   }
 
-  /** Cleartext, so believed only before authentication: afterwards anyone on the line could forge one. */
+  /**
+   * Cleartext and bound to nothing, so anyone on the line could have written it: it ends the handshake (a real
+   * refusal, e.g. an unsupported version, should not wait for the deadline) but is never taken as the peer's
+   * word. Always PEER_ERROR, never AUTH_FAILED, whatever code it claims: a KM learns of a wrong key from the
+   * DC's proof it checks itself, and a forged frame must not buy the slow retry of a refused key. Its text
+   * is escaped and marked unverified, so it cannot pose as our own log lines or drive a terminal.
+   * Ignored after authentication, when the sealed frames are the peer's only voice.
+   */
   private onError(frame: Frame, step: SessionStep): void {
     if (this.up || !this.handshake) {
       this.reject(step, 'unauthenticated', 'a cleartext error frame');
       return;
     }
-    const code = frame.payload[0] === ERROR_CODES.authFailed ? 'AUTH_FAILED' : 'PEER_ERROR';
+    const claimed = frame.payload[0] === ERROR_CODES.authFailed ? 'authentication failed' : 'protocol error';
     const reason = new TextDecoder('utf-8', { fatal: false }).decode(frame.payload.subarray(1, 1 + MAX_REASON_BYTES));
-    this.fail(step, new LinkError(code, `the peer ended the handshake: ${reason}`));
+    const message = `an unauthenticated peer ended the handshake (unverified, claims ${claimed}): "${escapeControl(reason)}"`;
+    this.fail(step, new LinkError('PEER_ERROR', message));
   }
 
   private onSealed(frame: Frame, step: SessionStep): void {

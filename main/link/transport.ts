@@ -54,17 +54,18 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
-/** Each accepted connection is handed over as `attach`, to be called at once with the sink that owns it. */
+/** Each accepted connection is handed over as `attach`, to be called at once with the sink that owns it, with the peer's address. */
 export function listenTcp(
   options: { readonly host?: string; readonly port?: number },
-  accept: (attach: (sink: StreamSink) => ByteStream) => void,
+  accept: (attach: (sink: StreamSink) => ByteStream, address: string) => void,
 ): Promise<TcpListener> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const peer = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
-    accept((sink) => socketStream(socket, peer, sink, true));
+    // undefined only when the peer is already gone, and then the socket is closing anyway
+    accept((sink) => socketStream(socket, peer, sink, true), socket.remoteAddress ?? '');
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

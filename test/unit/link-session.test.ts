@@ -58,8 +58,9 @@ describe('link session handshake', () => {
 
   it('refuses a KM with the wrong pairing key on both sides, and accepts nothing from it', () => {
     const pair = new SessionPair(pairingKey(1), pairingKey(2)).handshake();
+    // the KM checked the DC's proof itself; the DC only has the KM's cleartext word for it
     expect(failures(pair.kmEvents)).toEqual(['AUTH_FAILED']);
-    expect(failures(pair.dcEvents)).toEqual(['AUTH_FAILED']);
+    expect(failures(pair.dcEvents)).toEqual(['PEER_ERROR']);
     expect([pair.km.state, pair.dc.state]).toEqual(['failed', 'failed']);
     expect(pair.dcEvents.some((e) => e.type === 'authenticated')).toBe(false);
     expect(() => pair.km.send(broadcast(1))).toThrow(expect.objectContaining({ code: 'NOT_AUTHENTICATED' }));
@@ -75,6 +76,19 @@ describe('link session handshake', () => {
     const [error] = new FrameReader().push(answer[0]!).frames;
     expect(error!.kind).toBe('error');
     expect(new TextDecoder().decode(error!.payload.subarray(1))).toMatch(/authentication failed/);
+  });
+
+  it('takes an error frame in the handshake as an unverified claim: PEER_ERROR, its text escaped, whatever code it claims', () => {
+    for (const code of [1, 2]) {
+      const pair = new SessionPair(pairingKey(1));
+      pair.km.start();
+      pair.deliverToKm(encodeFrame('error', 0, Uint8Array.of(code, ...new TextEncoder().encode('\x1b[2J link up\r\n\u202e'))));
+      const failed = pair.kmEvents.find((e) => e.type === 'failed');
+      expect(failed?.type === 'failed' && failed.error.code).toBe('PEER_ERROR');
+      expect(failed?.type === 'failed' && failed.error.message).toBe(
+        `an unauthenticated peer ended the handshake (unverified, claims ${code === 1 ? 'authentication failed' : 'protocol error'}): "\\x1b[2J link up\\x0d\\x0a\\u202e"`,
+      );
+    }
   });
 
   it('rejects keys that are neither 16 nor 32 bytes', () => {
