@@ -1,9 +1,11 @@
 import { hostname, userInfo } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
 import { EVENT_CHANNEL } from '../preload/api.js';
 import { Backend } from './app/backend.js';
 import { registerIpc } from './ipc/index.js';
+import { appPage, isSamePage } from './shell/appPage.js';
 
 /*
  * The Electron shell: one window, locked down per the Electron security checklist. Everything the
@@ -14,22 +16,10 @@ import { registerIpc } from './ipc/index.js';
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererFile = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
 
-// The dev server URL is honoured only in an unpackaged build: a shipped app must not load a page
-// named by its environment.
-const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
-const appPage = new URL(devServerUrl ?? pathToFileURL(rendererFile).href);
+const page = appPage({ packaged: app.isPackaged, env: process.env, rendererFile });
 
 /** The app's own page (any hash or query); every other URL is foreign. */
-function isAppPage(url: string): boolean {
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch {
-    return false;
-  }
-  if (devServerUrl !== undefined) return target.origin === appPage.origin;
-  return target.protocol === 'file:' && target.pathname === appPage.pathname;
-}
+const isAppPage = (url: string): boolean => isSamePage(page.url, url);
 
 /*
  * Also in renderer/index.html as a meta tag: Chromium applies no response headers to file:// pages,
@@ -39,7 +29,7 @@ function isAppPage(url: string): boolean {
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
-  devServerUrl === undefined ? "style-src 'self'" : "style-src 'self' 'unsafe-inline'",
+  page.devServer ? "style-src 'self' 'unsafe-inline'" : "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
@@ -69,6 +59,8 @@ const backend = new Backend({
   dataDir: app.getPath('userData'),
   actor: `${userInfo().username}@${hostname()} (desktop)`,
   simulated: {},
+  // packaged, the demo vendor key is an extra resource (electron-builder.yml), outside app.asar
+  vendorKeyFile: app.isPackaged ? join(process.resourcesPath, 'firmware', 'demo-vendor.pub') : undefined,
 });
 const ipc = registerIpc({ app: { name: app.getName(), version: app.getVersion() }, isAppPage, backend });
 
@@ -104,8 +96,8 @@ function createWindow(): BrowserWindow {
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = null;
   });
-  if (devServerUrl !== undefined) void window.loadURL(devServerUrl);
-  else void window.loadFile(rendererFile);
+  // the very URL isAppPage compares against
+  void window.loadURL(page.url.href);
   return window;
 }
 

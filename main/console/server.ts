@@ -1,9 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { GrepEvent, Unsubscribe } from '../../preload/api.js';
 import { ApiError, type Handlers, invoke, toFailure } from '../api/handlers.js';
+import { type ConsoleLog, createConsoleLog } from './log.js';
 
 /**
  * The headless console (ARCHITECTURE.md "Why a headless console"): the built renderer and the same API
@@ -22,6 +24,8 @@ export interface ConsoleOptions {
   readonly subscribe?: (listener: (event: GrepEvent) => void) => Unsubscribe;
   /** tests shorten it; 15 s otherwise */
   readonly keepAliveMs?: number;
+  /** where the (rate-limited) log lines go; standard error otherwise */
+  readonly log?: (line: string) => void;
 }
 
 export interface RunningConsole {
@@ -59,8 +63,39 @@ class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** a refusal the operator should hear of (a probe, not a typo in a call): logged under its code */
+    readonly logged = false,
   ) {
     super(message);
+  }
+}
+
+/**
+ * DNS rebinding: a page from evil.example whose name is made to resolve to 127.0.0.1 reaches this
+ * port with the browser's blessing, but its requests still say `Host: evil.example`. Only the names
+ * of the loopback address this server is bound to are ours; the check runs before auth and routing,
+ * so such a page learns nothing, not even whether a path exists.
+ */
+function hostRefusal(request: IncomingMessage, port: number): HttpError | undefined {
+  const hosts = request.headersDistinct.host ?? [];
+  if (hosts.length !== 1 || hosts[0] === '') return new HttpError(400, 'HOST', 'exactly one Host header is required', true);
+  const host = hosts[0]!.toLowerCase();
+  if (host === `${LOOPBACK}:${port}` || host === `localhost:${port}`) return undefined;
+  return new HttpError(421, 'MISDIRECTED', `this console answers to ${LOOPBACK}:${port} and localhost:${port} only`, true);
+}
+
+/**
+ * The decoded path of an origin-form target (`/path?query`); a target of another form or with a
+ * malformed % escape anywhere is the client's error (400), not a crash of ours.
+ */
+function requestPath(target: string): string {
+  if (!target.startsWith('/') || target.startsWith('//')) throw new HttpError(400, 'BAD_TARGET', 'the request target must be a path', true);
+  try {
+    const url = new URL(target, `http://${LOOPBACK}`);
+    decodeURIComponent(url.search);
+    return decodeURIComponent(url.pathname);
+  } catch {
+    throw new HttpError(400, 'BAD_TARGET', 'malformed % escape in the request target', true);
   }
 }
 
@@ -121,8 +156,9 @@ function tokenMatches(request: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** `path` is decoded already */
 async function serveStatic(staticDir: string, path: string, response: ServerResponse): Promise<void> {
-  const relative = normalize(decodeURIComponent(path === '/' ? '/index.html' : path)).replace(/^([/\\])+/, '');
+  const relative = normalize(path === '/' ? '/index.html' : path).replace(/^([/\\])+/, '');
   const file = join(staticDir, relative);
   if (!file.startsWith(staticDir + sep)) throw new HttpError(404, 'NOT_FOUND', 'not found');
   let body: Buffer;
@@ -158,14 +194,14 @@ async function streamEvents(options: ConsoleOptions, request: IncomingMessage, r
 }
 
 async function route(options: ConsoleOptions, token: string, request: IncomingMessage, response: ServerResponse, streams: Set<() => void>): Promise<void> {
-  const url = new URL(request.url ?? '/', `http://${LOOPBACK}`);
-  const call = /^\/api\/([A-Za-z]+)$/.exec(url.pathname)?.[1];
+  const path = requestPath(request.url ?? '');
+  const call = /^\/api\/([A-Za-z]+)$/.exec(path)?.[1];
   if (call === undefined) {
     if (request.method !== 'GET') throw new HttpError(405, 'METHOD', 'only GET serves the console page');
-    return serveStatic(options.staticDir, url.pathname, response);
+    return serveStatic(options.staticDir, path, response);
   }
   if (request.method !== 'POST') throw new HttpError(405, 'METHOD', 'API calls are POST');
-  if (!tokenMatches(request, token)) throw new HttpError(401, 'TOKEN', 'missing or wrong session token');
+  if (!tokenMatches(request, token)) throw new HttpError(401, 'TOKEN', 'missing or wrong session token', true);
   if (call === 'events') return streamEvents(options, request, response, streams);
   const body = await readBody(request);
   const args = (body as { args?: unknown } | null)?.args;
@@ -177,16 +213,34 @@ async function route(options: ConsoleOptions, token: string, request: IncomingMe
   }
 }
 
+/** The refusal with what the client sent (escaped by the log); the token is never part of it. */
+function logRefusal(log: ConsoleLog, request: IncomingMessage, failure: HttpError, cause?: unknown): void {
+  if (!failure.logged) return;
+  const from = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+  const host = request.headersDistinct.host?.join(', ') ?? 'none';
+  const detail = cause === undefined ? failure.message : cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
+  log.line(failure.code, `${failure.status} ${request.method ?? '?'} ${request.url ?? '?'} Host ${host} from ${from}: ${detail}`);
+}
+
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const token = options.token ?? randomBytes(32).toString('hex');
   const staticDir = normalize(options.staticDir);
   /** open event streams, each with its end(): closed before the server so close() does not wait on them */
   const streams = new Set<() => void>();
+  const log = createConsoleLog({ write: options.log ?? ((line) => void process.stderr.write(`${line}\n`)) });
   const server: Server = createServer((request, response) => {
+    const misdirected = hostRefusal(request, (server.address() as AddressInfo).port);
+    if (misdirected !== undefined) {
+      logRefusal(log, request, misdirected);
+      // plain text: nothing of the API's shape for a page that is not ours to read
+      response.writeHead(misdirected.status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      return void response.end(`${misdirected.message}\n`);
+    }
     route({ ...options, staticDir }, token, request, response, streams).catch((error: unknown) => {
-      const failure = error instanceof HttpError ? error : new HttpError(500, 'INTERNAL', 'internal error');
-      if (!(error instanceof HttpError)) console.error('[console]', error);
+      const failure = error instanceof HttpError ? error : new HttpError(500, 'INTERNAL', 'internal error', true);
+      logRefusal(log, request, failure, error instanceof HttpError ? undefined : error);
       if (failure.status === 413 && !request.complete) discard(request, response);
+      // the body says what was refused, never how the server failed: no stack, no internal message
       if (!response.headersSent) sendJson(response, failure.status, { ok: false, error: { code: failure.code, message: failure.message } });
       else response.end();
     });
@@ -200,7 +254,10 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     close: () =>
       new Promise((resolve) => {
         for (const end of [...streams]) end();
-        server.close(() => resolve());
+        server.close(() => {
+          log.flush();
+          resolve();
+        });
         server.closeIdleConnections();
         // a call still being answered gets a moment to finish, then its connection goes too
         setTimeout(() => server.closeAllConnections(), 2_000).unref();

@@ -2,6 +2,7 @@ import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { type CallName, Channel } from '../../preload/api.js';
 import { createHandlers, invoke, toFailure } from '../api/handlers.js';
 import type { Backend } from '../app/backend.js';
+import { escapeControl } from '../text/escape.js';
 
 export interface IpcOptions {
   /** Name and version reported by `appInfo` (the shell reads them from Electron's `app`). */
@@ -58,7 +59,7 @@ export function registerIpc(options: IpcOptions): IpcRegistration {
     const channel = Channel[call];
     ipcMain.handle(channel, (event, ...args: unknown[]) => {
       if (!isAppFrame(event)) {
-        console.warn(`[ipc] ${new IpcSenderRefused(channel).message} (${event.senderFrame?.url ?? 'no frame'})`);
+        console.warn(`[ipc] ${new IpcSenderRefused(channel).message} (${escapeControl(event.senderFrame?.url ?? 'no frame')})`);
         throw new IpcSenderRefused(channel);
       }
       return invoke(handlers, call, args).then(

@@ -1,15 +1,16 @@
 import { type CallName, Channel, type GrepApi } from '../../preload/api.js';
 import { createEventStream } from './logic/eventStream.js';
+import { takeSessionToken } from './logic/sessionToken.js';
 
 /**
  * The API the screens use, whichever back end serves it: the preload's `window.grep` in the desktop
  * app, or the headless console's HTTP API, authorised by the token the console printed in the URL
- * fragment (a fragment never reaches a server log). Calls are POST /api/<call>; events arrive on one
+ * fragment (a fragment never reaches a server log; takeSessionToken drops it from the history). Calls are POST /api/<call>; events arrive on one
  * NDJSON stream, POST /api/events, reopened with backoff when it ends.
  */
 export function connectBackEnd(): GrepApi | undefined {
   if (window.grep) return window.grep;
-  const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  const token = takeSessionToken(window);
   if (!token) return undefined;
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
   const call = async (name: CallName, args: unknown[]) => {

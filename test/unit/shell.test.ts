@@ -31,11 +31,15 @@ vi.mock('electron', () => ({
 
 const { registerIpc, IpcSenderRefused } = await import('../../main/ipc/index.js');
 const { Backend } = await import('../../main/app/backend.js');
-const { mkdtempSync } = await import('node:fs');
+const { mkdtempSync, writeFileSync } = await import('node:fs');
+const { spawnSync } = await import('node:child_process');
 const { tmpdir } = await import('node:os');
 const { join } = await import('node:path');
 const { Channel } = await import('../../preload/api.js');
 const { PROTOCOL_VERSION } = await import('../../main/grep/wire.js');
+const { appPage, isSamePage } = await import('../../main/shell/appPage.js');
+const { FUSES, afterPack, packagedBinary } = await import('../../build/afterPack.mjs');
+const { FuseState, FuseV1Options, getCurrentFuseWire } = await import('@electron/fuses');
 
 const APP_PAGE = 'file:///opt/grep/out/renderer/index.html';
 
@@ -122,6 +126,115 @@ describe('main/ipc sender check', () => {
     registration.dispose();
     expect(handlers.size).toBe(0);
     registration = registerIpc({ app: { name: 'x', version: 'y' }, isAppPage: () => true, backend: new Backend({ dataDir: tmpdir(), actor: 'x' }) });
+  });
+});
+
+describe("the app's page", () => {
+  const RENDERER_FILE = '/opt/grep/out/renderer/index.html';
+  const built = appPage({ packaged: true, env: {}, rendererFile: RENDERER_FILE });
+  let registration: ReturnType<typeof registerIpc>;
+  let appWindow: WebContents;
+
+  beforeEach(() => {
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    registration = registerIpc({
+      app: { name: 'GREP Key Manager', version: '0.1.0' },
+      isAppPage: (url) => isSamePage(built.url, url),
+      backend: new Backend({ dataDir: mkdtempSync(join(tmpdir(), 'grep-shell-')), actor: 'shell test' }),
+    });
+    appWindow = contents();
+    registration.trust(appWindow);
+  });
+
+  afterEach(() => {
+    registration.dispose();
+    vi.restoreAllMocks();
+  });
+
+  it('is the file URL the window loads, whatever its query or fragment', async () => {
+    expect(built).toEqual({ url: new URL(`file://${RENDERER_FILE}`), devServer: false });
+    for (const url of [APP_PAGE, `${APP_PAGE}#token=x`, `${APP_PAGE}?a=1`]) {
+      await expect(call(Channel.appInfo, event(appWindow, frame(url)))).resolves.toMatchObject({ ok: true });
+    }
+  });
+
+  it.each([
+    ['the same path on a file host (a UNC share)', 'file://evil.example/opt/grep/out/renderer/index.html'],
+    ['the same path over http', 'http://127.0.0.1/opt/grep/out/renderer/index.html'],
+    ['the same path over https on another host', 'https://evil.example/opt/grep/out/renderer/index.html'],
+    ['the same path on a custom scheme', 'app://-/opt/grep/out/renderer/index.html'],
+    ['another file beside it', 'file:///opt/grep/out/renderer/evil.html'],
+    ['not a URL', 'index.html'],
+  ])('refuses a sender showing %s', async (_, url) => {
+    expect(isSamePage(built.url, url)).toBe(false);
+    await expect(call(Channel.appInfo, event(appWindow, frame(url)))).rejects.toBeInstanceOf(IpcSenderRefused);
+  });
+
+  it('is the dev server only under electron-vite dev, unpackaged; there, only its page is the app', () => {
+    const dev = { ELECTRON_RENDERER_URL: 'http://localhost:5173', NODE_ENV_ELECTRON_VITE: 'development' };
+    const served = appPage({ packaged: false, env: dev, rendererFile: RENDERER_FILE });
+    expect(served).toEqual({ url: new URL('http://localhost:5173/'), devServer: true });
+    expect(isSamePage(served.url, 'http://localhost:5173/#token=x')).toBe(true);
+    expect(isSamePage(served.url, 'http://localhost:5174/')).toBe(false);
+    expect(isSamePage(served.url, 'http://localhost:5173/@fs/etc/passwd')).toBe(false);
+    expect(isSamePage(served.url, 'https://localhost:5173/')).toBe(false);
+  });
+
+  it.each([
+    ['a packaged app, even with the dev variables set', true, { ELECTRON_RENDERER_URL: 'https://evil.example/', NODE_ENV_ELECTRON_VITE: 'development' }],
+    ['an unpackaged build not started by electron-vite dev', false, { ELECTRON_RENDERER_URL: 'https://evil.example/' }],
+    ['an unpackaged build after electron-vite build', false, { ELECTRON_RENDERER_URL: 'https://evil.example/', NODE_ENV_ELECTRON_VITE: 'production' }],
+  ])('ignores ELECTRON_RENDERER_URL in %s', (_, packaged, env) => {
+    expect(appPage({ packaged, env, rendererFile: RENDERER_FILE })).toEqual(built);
+  });
+});
+
+describe('packaging: the afterPack fuses', () => {
+  it('turns off RunAsNode, NODE_OPTIONS and --inspect, and turns on asar integrity, asar-only loading and cookie encryption', () => {
+    expect(FUSES).toEqual({
+      version: '1',
+      [FuseV1Options.RunAsNode]: false,
+      [FuseV1Options.EnableNodeCliInspectArguments]: false,
+      [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
+      [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
+      [FuseV1Options.OnlyLoadAppFromAsar]: true,
+      [FuseV1Options.EnableCookieEncryption]: true,
+    });
+  });
+
+  /** A stand-in Electron binary: filler, the fuse sentinel, wire version 1 and Electron's default wire. */
+  function fakeElectron(path: string, wire: string): void {
+    writeFileSync(path, Buffer.concat([Buffer.alloc(4096, 0xcc), Buffer.from('dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX'), Buffer.from([1, wire.length]), Buffer.from(wire), Buffer.alloc(4096, 0xcc)]));
+  }
+
+  it('flips them in the binary electron-builder packed, and reads them back', async () => {
+    const appOutDir = mkdtempSync(join(tmpdir(), 'grep-pack-'));
+    const context = { appOutDir, electronPlatformName: 'linux', packager: { executableName: 'grep-key-manager', appInfo: { productFilename: 'GREP Key Manager' } } };
+    expect(packagedBinary(context)).toBe(join(appOutDir, 'grep-key-manager'));
+    expect(packagedBinary({ ...context, electronPlatformName: 'win32' })).toBe(join(appOutDir, 'GREP Key Manager.exe'));
+    // Electron's defaults: RunAsNode, NODE_OPTIONS, --inspect, file:// privileges and wasm trap handlers on
+    fakeElectron(packagedBinary(context), '101100011');
+    await afterPack(context);
+    const wire = await getCurrentFuseWire(packagedBinary(context));
+    const { ENABLE: on, DISABLE: off } = FuseState;
+    expect(wire).toMatchObject({ [FuseV1Options.RunAsNode]: off, [FuseV1Options.EnableCookieEncryption]: on, [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: off, [FuseV1Options.EnableNodeCliInspectArguments]: off, [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: on, [FuseV1Options.OnlyLoadAppFromAsar]: on, [FuseV1Options.LoadBrowserProcessSpecificV8Snapshot]: off, [FuseV1Options.GrantFileProtocolExtraPrivileges]: on, [FuseV1Options.WasmTrapHandlers]: on });
+  });
+});
+
+describe('without the Electron binary', () => {
+  // an empty binary folder, an empty download cache and a download mirror on a closed loopback port:
+  // the binary is missing and cannot be fetched here, on any machine
+  const offline = () => ({ ...process.env, ELECTRON_OVERRIDE_DIST_PATH: mkdtempSync(join(tmpdir(), 'grep-no-electron-')), electron_config_cache: mkdtempSync(join(tmpdir(), 'grep-no-cache-')), ELECTRON_MIRROR: 'http://127.0.0.1:1/' });
+  const ROOT = join(import.meta.dirname, '../..');
+
+  it.each([
+    ['npm run dist', 'bin/dist.mjs', 'npm run dist: the Electron binary is not installed (no network to fetch it): packaging needs it; run on a machine with internet'],
+    ['npm start', 'bin/start.mjs', "Electron's binary is not installed on this machine (it is fetched on first run and needs internet); run `npm run console` for the same app in a browser."],
+  ])('%s says so in one line and exits 1', (_, script, line) => {
+    const result = spawnSync(process.execPath, [script], { cwd: ROOT, env: offline(), encoding: 'utf8', timeout: 10_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`${line}\n`);
+    expect(result.stdout).toBe('');
   });
 });
 
