@@ -46,7 +46,7 @@ export function firmwareGroup(options: FirmwareGroupOptions) {
   const fleet = new Fleet({ seed, meters: options.meters, groupId: GROUP_ID, kmPublicKey: crypto.publicKey(kmSigningKey), crypto, model: options.model, firmware: options.factory });
   const km = new KeyManager({ groupId: GROUP_ID, signingKey: kmSigningKey, subgroupCap: defaultSubgroupCap(options.meters), crypto }, random);
   km.reseed(fleet.commissioning(), random);
-  for (const message of km.reseedMessages()) fleet.get(message.to as number).receive(message.bytes);
+  fleet.hand(km.reseedMessages());
   const channel = new Channel({ bitRate: options.rate, latency, loss: options.loss, seed, clock: 'simulated' });
   const sealerFor = (campaign: CampaignOptions) =>
     new CampaignSealer({

@@ -1,4 +1,4 @@
-import { type Commissioning, equalBytes, type GrepCrypto, seededRandom, toHex } from '../main/grep/index.js';
+import { type Commissioning, equalBytes, type GrepCrypto, type Outgoing, seededRandom, toHex } from '../main/grep/index.js';
 import { uniformStream } from './channel.js';
 import { type FactoryFirmware, type MeterProfile, type Scheme, SimMeter } from './meter.js';
 
@@ -98,6 +98,18 @@ export class Fleet {
     const profile = this.byId.get(id);
     if (!profile) throw new RangeError(`no meter ${id} in this fleet`);
     return profile;
+  }
+
+  /**
+   * Hands messages straight to the meters, with no medium: a broadcast to every meter, a unicast to
+   * its addressee. For setting a group up before what is measured or tested (a re-seed's roster and
+   * SEEDs, say).
+   */
+  hand(messages: Iterable<Outgoing>): void {
+    for (const message of messages) {
+      if (message.to === 'all') for (const meter of this.meters.values()) meter.receive(message.bytes);
+      else this.get(message.to).receive(message.bytes);
+    }
   }
 
   /** What the KM imports for these meters (all by default). */

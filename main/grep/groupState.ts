@@ -4,7 +4,7 @@ import { encodeMemberState, type MemberStatePayload, type TokenEntry } from './p
 import type { Commissioning, Outgoing } from './plan.js';
 import type { MembershipView, SuspicionEntry } from './removal.js';
 import { type LazyToken, RefreshFamily } from './tokens.js';
-import { checkU32, encodeMessage, type ItemToSeal, LAYOUT, type MessageType, type Notice } from './wire.js';
+import { checkU32, encodeMessage, type ItemToSeal, LAYOUT, type MessageType, type Notice, type RosterPart } from './wire.js';
 
 export interface KeyManagerConfig {
   readonly groupId: number;
@@ -70,6 +70,12 @@ export class GroupState {
   /** creation index of the next subgroup; ids are never reused, so deleted subgroups stay distinct (§6) */
   nextSubgroupId = 1;
   suspicion: SuspicionEntry[] = [];
+  /**
+   * Where every member removed by a plain leave stood (§6 "departed meters can be suspected too"): the
+   * operator may later flag one as compromised, and its place then goes into the record. Emptied by a
+   * re-seed, after which no old place means anything.
+   */
+  readonly departed = new Map<number, SuspicionEntry>();
   /** all subgroup tokens of the group, refreshed under KG* */
   subgroupFamily = new RefreshFamily('grep subgroup');
 
@@ -100,13 +106,13 @@ export class GroupState {
 
   // ---- changes shared by the operations ----
 
-  /** A new youngest subgroup (§3) with never-used B/F tokens. */
-  openSubgroup(ks: Uint8Array, random: Random): SubgroupState {
+  /** A new youngest subgroup (§3) with never-used B/F tokens (random for a join, chained for a re-seed or batch join). */
+  openSubgroup(ks: Uint8Array, tokens: { readonly backward: Uint8Array; readonly forward: Uint8Array }): SubgroupState {
     const subgroup: SubgroupState = {
       id: this.nextSubgroupId++,
       ks,
-      backward: this.subgroupFamily.fresh(random(KEY_BYTES)),
-      forward: this.subgroupFamily.fresh(random(KEY_BYTES)),
+      backward: this.subgroupFamily.fresh(tokens.backward),
+      forward: this.subgroupFamily.fresh(tokens.forward),
       members: [],
       positions: [],
       nextPosition: 1,
@@ -119,6 +125,8 @@ export class GroupState {
   /** Places a member last in `subgroup` with fresh beta/phi values (join §4, re-seed §7). */
   admit(subgroup: SubgroupState, member: Commissioning, backward: Uint8Array, forward: Uint8Array): void {
     const position = subgroup.nextPosition++;
+    // back in the group: its old place is no longer one the operator could suspect
+    this.departed.delete(member.id);
     this.members.set(member.id, {
       id: member.id,
       // the caller's buffer may be reused or be a view into a larger one; the KM keeps its own Ku
@@ -144,6 +152,7 @@ export class GroupState {
     this.subgroups.clear();
     this.members.clear();
     this.suspicion = [];
+    this.departed.clear();
     this.subgroupFamily = new RefreshFamily('grep subgroup');
     this.kg = kg;
   }
@@ -216,13 +225,13 @@ export class GroupState {
   // ---- messages ----
 
   /** Broadcasts carry the KM signature (§8): members share tokens and KG, so only it proves the sender. */
-  encode(type: MessageType, epoch: number, subject: number, items: readonly ItemToSeal[], flags = 0, notice?: Notice): Uint8Array {
+  encode(type: MessageType, epoch: number, subject: number, items: readonly ItemToSeal[], flags = 0, notice?: Notice, roster?: RosterPart): Uint8Array {
     const signingKey = LAYOUT[type].delivery === 'broadcast' ? this.signingKey : undefined;
-    return encodeMessage(this.crypto, { type, groupId: this.groupId, epoch, subject, flags }, items, signingKey, notice);
+    return encodeMessage(this.crypto, { type, groupId: this.groupId, epoch, subject, flags }, items, signingKey, notice, roster);
   }
 
-  broadcast(type: MessageType, epoch: number, subject: number, items: readonly ItemToSeal[], flags = 0, notice?: Notice): Outgoing {
-    return { type, to: 'all', bytes: this.encode(type, epoch, subject, items, flags, notice) };
+  broadcast(type: MessageType, epoch: number, subject: number, items: readonly ItemToSeal[], flags = 0, notice?: Notice, roster?: RosterPart): Outgoing {
+    return { type, to: 'all', bytes: this.encode(type, epoch, subject, items, flags, notice, roster) };
   }
 
   /** A member's whole state (memberState) under its Ku at the current epoch: J3 for a joiner, RESYNC otherwise. */

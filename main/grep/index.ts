@@ -11,3 +11,4 @@ export * from './wire.js';
 export * from './random.js';
 export * from './command.js';
 export * from './snapshot.js';
+export * from './chain.js';

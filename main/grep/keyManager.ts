@@ -1,5 +1,6 @@
 import type { Random } from './crypto.js';
 import { GroupState, type KeyManagerConfig } from './groupState.js';
+import * as batching from './batchJoin.js';
 import * as joining from './join.js';
 import * as maintenance from './maintenance.js';
 import type { MemberStatePayload } from './payloads.js';
@@ -74,20 +75,46 @@ export class KeyManager {
     return joining.planJoin(this.state, member);
   }
 
+  /** The plans of joining `members` in this order, sized without running them (commissioning a list). */
+  planJoins(members: readonly number[]): IterableIterator<Plan> {
+    return joining.planJoins(this.state, members);
+  }
+
   join(joiner: Commissioning, random: Random): Executed {
     return joining.join(this.state, joiner, random);
   }
 
-  planRemove(members: readonly number[]): Plan {
-    return recovery.planRemove(this.state, members);
+  /** §4 batch join: one operation into new chained subgroups, or ordinary joins for a small batch. */
+  planBatchJoin(members: readonly number[]): Plan[] {
+    return batching.planBatchJoin(this.state, members);
+  }
+
+  batchJoin(joiners: readonly Commissioning[], random: Random): Executed[] {
+    return batching.batchJoin(this.state, joiners, random);
+  }
+
+  /** `departed`: meters that left by a plain leave and are suspected now (§6). */
+  planRemove(members: readonly number[], departed: readonly number[] = []): Plan {
+    return recovery.planRemove(this.state, members, departed);
   }
 
   /**
    * One routine for leave, multiple leave and collusion recovery (§6). `suspected` puts the removed
    * members in the suspicion record (compromise, or flagged lost/stolen); a plain leave does not.
+   * `departed` adds meters that left earlier by a plain leave and are suspected now.
    */
-  remove(members: readonly number[], options: { readonly suspected: boolean }, random: Random): Executed {
-    return recovery.remove(this.state, members, options.suspected, random);
+  remove(members: readonly number[], options: { readonly suspected: boolean; readonly departed?: readonly number[] }, random: Random): Executed {
+    return recovery.remove(this.state, members, options.suspected, random, options.departed);
+  }
+
+  /** Puts departed meters in the suspicion record, with no message (§6); they count from the next remove(). */
+  suspect(departed: readonly number[]): readonly SuspicionEntry[] {
+    return recovery.suspect(this.state, departed);
+  }
+
+  /** Whether `member` left by a plain leave since the last re-seed, so that it can still be suspected. */
+  hasDeparted(member: number): boolean {
+    return this.state.departed.has(member);
   }
 
   planPeriodicRekey(): Plan {

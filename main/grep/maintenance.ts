@@ -1,8 +1,9 @@
+import { fillSubgroups, plannedRoster, plannedSeeds, rosterParts, seedMessage, seedSubgroups } from './chainSeeding.js';
 import { checkKey, KEY_BYTES, type Random } from './crypto.js';
 import { fail } from './errors.js';
-import type { GroupState, SubgroupState } from './groupState.js';
+import type { GroupState } from './groupState.js';
 import { memberStateSize } from './payloads.js';
-import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from './plan.js';
+import { type Commissioning, type Executed, type Outgoing, type Plan, summarisePlan } from './plan.js';
 import { checkU32, messageSize } from './wire.js';
 
 /** The operations of GREP.md §7 besides catch-up: periodic rekey, resync, re-seed. */
@@ -50,38 +51,42 @@ function reseedRoster(state: GroupState, newcomers: readonly Commissioning[]): C
 
 export function planReseed(state: GroupState, newcomers: readonly Commissioning[]): Plan {
   const everyone = reseedRoster(state, newcomers);
-  const cap = state.subgroupCap;
-  const subgroups = Math.ceil(everyone.length / cap);
-  const messages = everyone.map((member, index): PlannedMessage => {
-    const inSubgroup = Math.min(cap, everyone.length - Math.floor(index / cap) * cap);
-    const tokens = inSubgroup - 1 + subgroups - 1;
-    return { type: 'RESYNC', to: member.id, bytes: messageSize('RESYNC', [memberStateSize(tokens)]), audience: 1 };
-  });
+  const groups = fillSubgroups(everyone.map((member) => member.id), state.subgroupCap);
+  const messages = [
+    ...plannedRoster(groups, state.nextSubgroupId, everyone.length),
+    ...plannedSeeds(everyone.map((member) => member.id), groups.map((group) => group.length), false),
+  ];
   return summarisePlan('reseed', state.epoch, messages);
 }
 
 /**
  * Re-seed, also the full re-initialisation of §3 and the commissioning of a whole group: fresh KG, KS
  * and tokens for everyone, subgroups refilled to the cap in the current order, an empty suspicion
- * record. Each member then gets its state by unicast under its node key (reseedMessages).
+ * record. Tokens are drawn as hash chains (§7 compact form), so each member then needs only the roster
+ * and its own constant-size SEED (reseedMessages).
  */
 export function reseed(state: GroupState, newcomers: readonly Commissioning[], random: Random): Executed {
   const plan = planReseed(state, newcomers);
   const everyone = reseedRoster(state, newcomers);
   state.clear(random(KEY_BYTES));
-  // One draw for all node tokens: 10^6 members would otherwise cost 2·10^6 calls into the generator.
-  const pool = random(everyone.length * 2 * KEY_BYTES);
-  let subgroup: SubgroupState | undefined;
-  everyone.forEach((member, index) => {
-    if (!subgroup || subgroup.members.length >= state.subgroupCap) subgroup = state.openSubgroup(random(KEY_BYTES), random);
-    const at = index * 2 * KEY_BYTES;
-    state.admit(subgroup, member, pool.subarray(at, at + KEY_BYTES), pool.subarray(at + KEY_BYTES, at + 2 * KEY_BYTES));
-  });
-  state.epoch += 1;
-  return { plan, epoch: state.epoch, messages: [] };
+  const epoch = state.epoch + 1;
+  seedSubgroups(state, fillSubgroups(everyone, state.subgroupCap), epoch, random);
+  state.epoch = epoch;
+  return { plan, epoch, messages: [] };
 }
 
-/** RESYNC messages for a re-seed, one member at a time so 10^6 of them never sit in memory together. */
+/**
+ * The re-seed's messages: the roster parts, then one SEED per member, built one at a time so 10^6 of
+ * them never sit in memory together. Call right after reseed(), before any other operation.
+ */
 export function* reseedMessages(state: GroupState): Iterable<Outgoing> {
-  for (const id of state.members.keys()) yield state.unicastState('RESYNC', id);
+  const subgroups = [...state.subgroups.values()];
+  if (subgroups.length === 0) return;
+  const range = { subgroups, first: subgroups[0]!.id, last: subgroups.at(-1)!.id };
+  for (const { first, part } of rosterParts(subgroups.map((subgroup) => subgroup.members), range.first)) {
+    yield state.broadcast('ROSTER', state.epoch, first, [], 0, undefined, part);
+  }
+  for (const subgroup of subgroups) {
+    for (const member of subgroup.members) yield seedMessage(state, range, member, state.epoch);
+  }
 }

@@ -1,8 +1,10 @@
 import { checkKey, checkSigningPublicKey, type GrepCrypto, kgFingerprint } from './crypto.js';
-import { GrepError, type GrepErrorCode } from './errors.js';
-import { decodeMemberState, type MemberStatePayload, splitKeys } from './payloads.js';
+import { fail, GrepError, type GrepErrorCode } from './errors.js';
+import { chainStep } from './chain.js';
+import { decodeBundle, decodeMemberState, decodeSeed, type MemberStatePayload, type SeedPayload, splitKeys } from './payloads.js';
+import { expandSeed } from './seeding.js';
 import { refreshToken } from './tokens.js';
-import { decodeMessage, Flag, type Item, isBroadcast, type Message, openItem } from './wire.js';
+import { decodeMessage, Flag, type Item, isBroadcast, type Message, openItem, type RosterPart } from './wire.js';
 
 export interface MemberIdentity {
   readonly id: number;
@@ -19,6 +21,8 @@ export type MemberOutcome =
   | { readonly status: 'ignored'; readonly reason: 'not-addressed' | 'stale' | 'not-commissioned' }
   /** authentic but more than one epoch ahead: the member needs the missed messages or a resync (§7) */
   | { readonly status: 'gap'; readonly epoch: number }
+  /** one piece of a re-seed or batch join (SEED, ROSTER, BUNDLE) kept until the rest arrives */
+  | { readonly status: 'held'; readonly epoch: number }
   | { readonly status: 'rejected'; readonly code: GrepErrorCode; readonly reason: string };
 
 /** What a meter acknowledges: (member id, epoch, KG fingerprint) (§7). */
@@ -50,13 +54,22 @@ interface Rekey {
   readonly removedMembers?: readonly number[];
   readonly deletedSubgroups?: readonly number[];
   readonly newNodeToken?: { readonly owner: number; readonly value: Uint8Array };
-  readonly newSubgroupToken?: { readonly owner: number; readonly value: Uint8Array };
+  readonly newSubgroupTokens?: readonly { readonly owner: number; readonly value: Uint8Array }[];
   /** §5/§6: node tokens are refreshed after a removal from this subgroup, never after a join */
   readonly refreshNode: boolean;
   readonly refreshSubgroup: boolean;
 }
 
 const rejected = (code: GrepErrorCode, reason: string): MemberOutcome => ({ status: 'rejected', code, reason });
+
+/** The pieces of one re-seed or batch join received so far (§7, §4), for the newest such epoch only. */
+interface Pending {
+  readonly epoch: number;
+  seed: SeedPayload | undefined;
+  /** ROSTER parts by their first subgroup */
+  readonly rosters: Map<number, RosterPart>;
+  bundle: Message | undefined;
+}
 
 /** The meter side of GREP. `receive` never throws on bad input and changes nothing unless it applies. */
 export class Member {
@@ -65,6 +78,7 @@ export class Member {
   private readonly nodeKey: Uint8Array;
   private readonly kmPublicKey: Uint8Array;
   private keys: MemberKeys | undefined;
+  private pending: Pending | undefined;
 
   constructor(identity: MemberIdentity, private readonly crypto: GrepCrypto) {
     this.id = identity.id;
@@ -104,6 +118,7 @@ export class Member {
     const { header } = message;
     if (header.groupId !== this.groupId) return rejected('WRONG_GROUP', `message for group ${header.groupId}`);
     if (header.type === 'J3' || header.type === 'RESYNC') return this.receiveState(message);
+    if (header.type === 'SEED' || header.type === 'ROSTER' || header.type === 'BUNDLE') return this.receiveSeeding(message);
     if (!this.keys) return { status: 'ignored', reason: 'not-commissioned' };
     if (header.epoch <= this.keys.epoch) return { status: 'ignored', reason: 'stale' };
     if (header.type === 'B' && header.subject !== this.id) return { status: 'ignored', reason: 'not-addressed' };
@@ -136,6 +151,7 @@ export class Member {
     if (!plaintext) return rejected('DECRYPT_FAILED', `${header.type} does not open with this meter's node key`);
     const state = decodeMemberState(plaintext);
     const toMap = (entries: MemberStatePayload['nodeBackward']) => new Map(entries.map((e) => [e.owner, e.value] as const));
+    if (this.pending && this.pending.epoch <= header.epoch) this.pending = undefined;
     this.keys = {
       epoch: header.epoch,
       kg: state.kg,
@@ -147,6 +163,52 @@ export class Member {
       subgroupForward: toMap(state.subgroupForward),
     };
     return { status: 'applied', epoch: header.epoch };
+  }
+
+  /**
+   * A re-seed (ROSTER + SEED) or a batch join (BUNDLE + SEED) arrives in pieces, in any order: each
+   * authentic piece is kept, and the member switches to the new epoch only once its SEED and the part
+   * that lists its subgroup are both in. Until then it keeps the keys it has.
+   */
+  private receiveSeeding(message: Message): MemberOutcome {
+    const { header } = message;
+    if (this.keys && header.epoch <= this.keys.epoch) return { status: 'ignored', reason: 'stale' };
+    let seed: SeedPayload | undefined;
+    if (header.type === 'SEED') {
+      if (header.subject !== this.id) return { status: 'ignored', reason: 'not-addressed' };
+      const plaintext = openItem(this.crypto, message, message.items[0]!, this.nodeKey);
+      if (!plaintext) return rejected('DECRYPT_FAILED', `SEED does not open with this meter's node key`);
+      seed = decodeSeed(plaintext);
+    } else if (!this.crypto.verify(this.kmPublicKey, message.signed, message.signature!)) {
+      return rejected('BAD_SIGNATURE', `${header.type} is not signed by the Key Manager`);
+    }
+    if (this.pending && this.pending.epoch > header.epoch) return { status: 'ignored', reason: 'stale' };
+    if (!this.pending || this.pending.epoch < header.epoch) this.pending = { epoch: header.epoch, seed: undefined, rosters: new Map(), bundle: undefined };
+    const pending = this.pending;
+    if (seed) pending.seed = seed;
+    else if (header.type === 'ROSTER') pending.rosters.set(header.subject, message.roster!);
+    else pending.bundle = message;
+    return this.completeSeeding(pending);
+  }
+
+  private completeSeeding(pending: Pending): MemberOutcome {
+    const { seed, epoch } = pending;
+    if (!seed) return { status: 'held', epoch };
+    let keys: MemberKeys;
+    if (seed.kb) {
+      const bundle = pending.bundle;
+      if (!bundle) return { status: 'held', epoch };
+      const opened = openItem(this.crypto, bundle, bundle.items[0]!, seed.kb);
+      if (!opened) return rejected('DECRYPT_FAILED', 'BUNDLE does not open with the batch key of this meter\'s SEED');
+      keys = expandSeed(this.crypto, this.id, epoch, seed, { first: bundle.header.subject, part: bundle.roster! }, decodeBundle(opened));
+    } else {
+      const part = [...pending.rosters].find(([first, roster]) => seed.subgroup >= first && seed.subgroup < first + roster.subgroups.length);
+      if (!part) return { status: 'held', epoch };
+      keys = expandSeed(this.crypto, this.id, epoch, seed, { first: part[0], part: part[1] });
+    }
+    this.keys = keys;
+    this.pending = undefined;
+    return { status: 'applied', epoch };
   }
 
   /**
@@ -207,7 +269,13 @@ export class Member {
       case 'J2': {
         if (header.flags & Flag.SUBGROUP_NEW) {
           const [kg, forward] = splitKeys(plaintext, 2);
-          return { kg: kg!, newSubgroupToken: { owner: message.items[0]!.owner, value: forward! }, refreshNode: false, refreshSubgroup: false };
+          const first = message.items[0]!.owner;
+          // a batch join's new subgroups N_1..N_q: F_{N_1} hashes up to the others (§4)
+          const last = header.flags & Flag.SUBGROUP_CHAIN ? header.subject : first;
+          if (last < first || last - first > 0xffff) fail('MALFORMED', `J2 opens subgroups ${first} to ${last}`);
+          const tokens = [{ owner: first, value: forward! }];
+          for (let owner = first + 1; owner <= last; owner++) tokens.push({ owner, value: chainStep(this.crypto, 'subgroup forward', owner, header.epoch, tokens.at(-1)!.value) });
+          return { kg: kg!, newSubgroupTokens: tokens, refreshNode: false, refreshSubgroup: false };
         }
         return { kg: splitKeys(plaintext, 1)[0]!, refreshNode: false, refreshSubgroup: false };
       }
@@ -255,7 +323,7 @@ export class Member {
       refresh(subgroupForward, rekey.kg, 'grep subgroup');
     }
     if (rekey.newNodeToken) nodeForward.set(rekey.newNodeToken.owner, rekey.newNodeToken.value);
-    if (rekey.newSubgroupToken) subgroupForward.set(rekey.newSubgroupToken.owner, rekey.newSubgroupToken.value);
+    for (const token of rekey.newSubgroupTokens ?? []) subgroupForward.set(token.owner, token.value);
     return { epoch, kg: rekey.kg, ks, subgroup: keys.subgroup, nodeBackward, nodeForward, subgroupBackward, subgroupForward };
   }
 }

@@ -2,7 +2,8 @@ import { concatBytes } from './bytes.js';
 import { KEY_BYTES, type Random } from './crypto.js';
 import type { GroupState } from './groupState.js';
 import { type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from './plan.js';
-import { type RemovalShape, shapeRemoval } from './removal.js';
+import { fail } from './errors.js';
+import { type RemovalShape, shapeRemoval, type SuspicionEntry } from './removal.js';
 import { checkU32, Flag, type ItemToSeal, type MessageType, messageSize, type Notice } from './wire.js';
 
 /**
@@ -11,9 +12,35 @@ import { checkU32, Flag, type ItemToSeal, type MessageType, messageSize, type No
  * shape, and execution seals the messages under the current tokens and then changes the state.
  */
 
-function shape(state: GroupState, members: readonly number[]): RemovalShape {
+/**
+ * Departed meters the operator now suspects (§6), as record entries: each must have left by a plain
+ * leave (its place is kept) and not be in the record already.
+ */
+export function departedSuspects(state: GroupState, departed: readonly number[]): SuspicionEntry[] {
+  if (new Set(departed).size !== departed.length) fail('BAD_ARGUMENT', 'a departed meter is named twice');
+  return departed.map((member) => {
+    checkU32(member, 'meter id');
+    if (state.members.has(member)) fail('BAD_ARGUMENT', `meter ${member} is a member: name it among the meters to remove`);
+    if (state.suspicion.some((entry) => entry.member === member)) fail('BAD_ARGUMENT', `meter ${member} is already in the suspicion record`);
+    const place = state.departed.get(member);
+    if (!place) fail('UNKNOWN_MEMBER', `meter ${member} never left this group by a leave since the last re-seed: there is no place of it to suspect`);
+    return place;
+  });
+}
+
+/** Adds departed meters to the suspicion record, with no message (§6): they count from the next remove() on. */
+export function suspect(state: GroupState, departed: readonly number[]): SuspicionEntry[] {
+  const entries = departedSuspects(state, departed);
+  for (const entry of entries) {
+    state.suspicion.push(entry);
+    state.departed.delete(entry.member);
+  }
+  return entries;
+}
+
+function shape(state: GroupState, members: readonly number[], record: readonly SuspicionEntry[]): RemovalShape {
   for (const member of members) checkU32(member, 'meter id');
-  return shapeRemoval(state.view(state.suspicion), members);
+  return shapeRemoval(state.view(record), members);
 }
 
 /** An M1/A or M2/C broadcast: one item per side, each opened by that side's audience. */
@@ -41,7 +68,7 @@ function plannedMessages(state: GroupState, shape: RemovalShape): PlannedMessage
 /** The plan, and what the suspicion record adds to it: the UI shows that before the operator confirms (§6). */
 function removalPlan(state: GroupState, members: readonly number[], shape: RemovalShape): Plan {
   const plan = summarisePlan(shape.simpleLeave ? 'leave' : 'recover', state.epoch, plannedMessages(state, shape));
-  if (state.suspicion.length === 0) return plan;
+  if (shape.recordCounted.length === 0) return plan;
   const without = summarisePlan('leave', state.epoch, plannedMessages(state, shapeRemoval(state.view([]), members)));
   return {
     ...plan,
@@ -49,18 +76,20 @@ function removalPlan(state: GroupState, members: readonly number[], shape: Remov
       broadcasts: plan.broadcasts - without.broadcasts,
       unicasts: plan.unicasts - without.unicasts,
       bytes: plan.bytes - without.bytes,
-      entries: state.suspicion.length,
+      entries: shape.recordCounted.length,
     },
   };
 }
 
-export function planRemove(state: GroupState, members: readonly number[]): Plan {
-  return removalPlan(state, members, shape(state, members));
+/** `departed`: meters that left by a plain leave and are suspected now; they join the record with this removal. */
+export function planRemove(state: GroupState, members: readonly number[], departed: readonly number[] = []): Plan {
+  return removalPlan(state, members, shape(state, members, [...state.suspicion, ...departedSuspects(state, departed)]));
 }
 
 /** `suspected` puts the removed members in the suspicion record (compromise, or flagged lost/stolen). */
-export function remove(state: GroupState, members: readonly number[], suspected: boolean, random: Random): Executed {
-  const removal = shape(state, members);
+export function remove(state: GroupState, members: readonly number[], suspected: boolean, random: Random, departed: readonly number[] = []): Executed {
+  const newSuspects = departedSuspects(state, departed);
+  const removal = shape(state, members, [...state.suspicion, ...newSuspects]);
   const plan = removalPlan(state, members, removal);
   const epoch = state.epoch + 1;
   const kg = random(KEY_BYTES);
@@ -116,7 +145,13 @@ export function remove(state: GroupState, members: readonly number[], suspected:
     subgroup.members.splice(index, 1);
     subgroup.positions.splice(index, 1);
     state.members.delete(member);
-    if (suspected) state.suspicion.push({ member, subgroup: departing.subgroup, position: departing.position });
+    const place = { member, subgroup: departing.subgroup, position: departing.position };
+    if (suspected) state.suspicion.push(place);
+    else state.departed.set(member, place);
+  }
+  for (const entry of newSuspects) {
+    state.suspicion.push(entry);
+    state.departed.delete(entry.member);
   }
   for (const id of removal.deletedSubgroups) state.subgroups.delete(id);
   for (const [id, ks] of newKs) {

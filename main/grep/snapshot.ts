@@ -10,14 +10,15 @@ import { type LazyToken, RefreshFamily, type TokenLabel } from './tokens.js';
  * reads exactly the values the members hold. The signing key is not in it: the store seals it apart.
  */
 const MAGIC = 0x474b4d53; // "GKMS"
-const VERSION = 1;
+/** 2 adds the departed members' places (§6); a version 1 snapshot reads as having none */
+const VERSION = 2;
 
 function familyBytes(family: RefreshFamily): number {
   return 8 + family.pending * (4 + KEY_BYTES);
 }
 
 export function encodeGroupSnapshot(state: GroupState): Uint8Array {
-  let size = 4 + 1 + 4 * 4 + KEY_BYTES + familyBytes(state.subgroupFamily) + 4 + state.suspicion.length * 12 + 4;
+  let size = 4 + 1 + 4 * 4 + KEY_BYTES + familyBytes(state.subgroupFamily) + 4 + state.suspicion.length * 12 + 4 + state.departed.size * 12 + 4;
   for (const subgroup of state.subgroups.values()) {
     size += 4 + KEY_BYTES + 2 * (KEY_BYTES + 4) + 4 + familyBytes(subgroup.nodeFamily) + 4;
     size += subgroup.members.length * (8 + KEY_BYTES + 2 * (KEY_BYTES + 4));
@@ -33,6 +34,8 @@ export function encodeGroupSnapshot(state: GroupState): Uint8Array {
   family(state.subgroupFamily);
   writer.u32(state.suspicion.length);
   for (const entry of state.suspicion) writer.u32(entry.member).u32(entry.subgroup).u32(entry.position);
+  writer.u32(state.departed.size);
+  for (const entry of state.departed.values()) writer.u32(entry.member).u32(entry.subgroup).u32(entry.position);
   writer.u32(state.subgroups.size);
   for (const subgroup of state.subgroups.values()) {
     writer.u32(subgroup.id).raw(subgroup.ks);
@@ -56,7 +59,7 @@ export function decodeGroupSnapshot(bytes: Uint8Array, config: KeyManagerConfig,
   const reader = new ByteReader(bytes);
   if (reader.u32('magic') !== MAGIC) fail('MALFORMED', 'not a Key Manager snapshot');
   const version = reader.u8('version');
-  if (version !== VERSION) fail('UNSUPPORTED_VERSION', `snapshot version ${version} is not supported`);
+  if (version !== 1 && version !== VERSION) fail('UNSUPPORTED_VERSION', `snapshot version ${version} is not supported`);
   const groupId = reader.u32('group id');
   if (groupId !== config.groupId) fail('WRONG_GROUP', `snapshot of group ${groupId}, expected ${config.groupId}`);
   const state = new GroupState({ ...config, subgroupCap: reader.u32('subgroup cap') }, random);
@@ -75,11 +78,14 @@ export function decodeGroupSnapshot(bytes: Uint8Array, config: KeyManagerConfig,
     return { value, at };
   };
   state.subgroupFamily = family('grep subgroup');
-  state.suspicion = Array.from({ length: reader.u32('suspicion count') }, () => ({
-    member: reader.u32('suspect'),
-    subgroup: reader.u32('suspect subgroup'),
-    position: reader.u32('suspect position'),
-  }));
+  const places = (what: string) =>
+    Array.from({ length: reader.u32(`${what} count`) }, () => ({
+      member: reader.u32(what),
+      subgroup: reader.u32(`${what} subgroup`),
+      position: reader.u32(`${what} position`),
+    }));
+  state.suspicion = places('suspect');
+  if (version >= 2) for (const entry of places('departed')) state.departed.set(entry.member, entry);
   const subgroupCount = reader.u32('subgroup count');
   for (let index = 0; index < subgroupCount; index++) {
     const id = reader.u32('subgroup id');

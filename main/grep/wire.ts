@@ -12,8 +12,11 @@ export const PROTOCOL_VERSION = 1;
 export const HEADER_BYTES = 16;
 export const MAX_MESSAGE_BYTES = 1 << 20;
 
-/** GREP's messages, then the baselines' (basic: KG under each Ku; LKH: wrapped tree keys) sharing this codec. */
-export const MESSAGE_TYPES = ['J1', 'J2', 'J3', 'M1', 'M2', 'A', 'B', 'C', 'D', 'PERIODIC', 'RESYNC', 'BASIC', 'LKH', 'LKH_STATE'] as const;
+/**
+ * GREP's messages, then the baselines' (basic: KG under each Ku; LKH: wrapped tree keys) sharing this
+ * codec, then the compact re-seed and batch join of §7 and §4 (appended: a type's code is its place).
+ */
+export const MESSAGE_TYPES = ['J1', 'J2', 'J3', 'M1', 'M2', 'A', 'B', 'C', 'D', 'PERIODIC', 'RESYNC', 'BASIC', 'LKH', 'LKH_STATE', 'ROSTER', 'SEED', 'BUNDLE'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 const TYPE_CODE = new Map<MessageType, number>(MESSAGE_TYPES.map((type, index) => [type, index + 1]));
 
@@ -26,16 +29,23 @@ export const Flag = {
   SUBGROUP_NEW: 1 << 2,
   /** M2: the leaver's subgroup is now empty and deleted */
   SUBGROUP_DELETED: 1 << 3,
+  /**
+   * J2 of a batch join (§4): new subgroups from the item's owner (N_1) up to the subject (N_q), their
+   * forward tokens one hash chain, so the payload's F_{N_1} gives every existing member all of them
+   */
+  SUBGROUP_CHAIN: 1 << 4,
 } as const;
-const KNOWN_FLAGS = Flag.SLOT0 | Flag.SLOT1 | Flag.SUBGROUP_NEW | Flag.SUBGROUP_DELETED;
+const KNOWN_FLAGS = Flag.SLOT0 | Flag.SLOT1 | Flag.SUBGROUP_NEW | Flag.SUBGROUP_DELETED | Flag.SUBGROUP_CHAIN;
 
 type OwnerRule = 'explicit' | 'subject' | 'none';
 interface Layout {
   readonly delivery: 'broadcast' | 'unicast';
-  /** 'many': an item count follows the notice and every slot is present (LKH) */
-  readonly slots: 1 | 2 | 'many';
+  /** 'many': an item count follows the notice and every slot is present (LKH); 0: no sealed item (ROSTER) */
+  readonly slots: 0 | 1 | 2 | 'many';
   readonly owner: OwnerRule;
   readonly notice: boolean;
+  /** a roster part in clear after the header (ROSTER, BUNDLE): signed and bound as AAD */
+  readonly roster?: true;
   /** plaintext bytes per item; 'rest' = the single item spans the rest of the message */
   readonly payload: (flags: number) => number | 'rest';
 }
@@ -59,6 +69,9 @@ export const LAYOUT: Record<MessageType, Layout> = {
   BASIC: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: fixed(16) },
   LKH: { delivery: 'broadcast', slots: 'many', owner: 'explicit', notice: false, payload: fixed(16) },
   LKH_STATE: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: () => 'rest' },
+  ROSTER: { delivery: 'broadcast', slots: 0, owner: 'none', notice: false, roster: true, payload: fixed(0) },
+  SEED: { delivery: 'unicast', slots: 1, owner: 'none', notice: false, payload: () => 'rest' },
+  BUNDLE: { delivery: 'broadcast', slots: 1, owner: 'none', notice: false, roster: true, payload: () => 'rest' },
 };
 export const MAX_ITEMS = 0xffff;
 
@@ -84,6 +97,21 @@ export interface Notice {
 
 export const EMPTY_NOTICE: Notice = { removedMembers: [], deletedSubgroups: [] };
 
+/**
+ * Who is where after a re-seed or a batch join (§7 ROSTER, §4 BUNDLE): subgroups with consecutive ids
+ * (rangeFirst .. rangeFirst + rangeCount - 1), each with its members in join order. Public: ids travel
+ * in headers anyway. A large roster is cut into parts; the header's subject is the part's first
+ * subgroup, and every part names the whole range, so a member needs only the part of its subgroup.
+ */
+export interface RosterPart {
+  readonly rangeFirst: number;
+  readonly rangeCount: number;
+  readonly subgroups: readonly (readonly number[])[];
+}
+
+/** Members per roster part: a part stays well inside the DC link's frame (4 bytes a member). */
+export const ROSTER_PART_MEMBERS = 8_192;
+
 export interface Item {
   readonly slot: number;
   readonly owner: number;
@@ -93,6 +121,7 @@ export interface Item {
 export interface Message {
   readonly header: Header;
   readonly notice: Notice | undefined;
+  readonly roster: RosterPart | undefined;
   readonly items: readonly Item[];
   /** header ‖ notice: the AAD of every item */
   readonly aad: Uint8Array;
@@ -120,14 +149,18 @@ function noticeBytes(notice: Notice): number {
   return 4 + 4 * (notice.removedMembers.length + notice.deletedSubgroups.length);
 }
 
+export function rosterBytes(subgroups: readonly (readonly number[])[]): number {
+  return 8 + subgroups.reduce((sum, members) => sum + 2 + 4 * members.length, 0);
+}
+
 function ownerBytes(layout: Layout): number {
   return layout.owner === 'explicit' ? 4 : 0;
 }
 
 /** Exact encoded size, so a plan can state bytes before any key is drawn. */
-export function messageSize(type: MessageType, itemPayloads: readonly number[], notice?: Notice): number {
+export function messageSize(type: MessageType, itemPayloads: readonly number[], notice?: Notice, roster?: readonly (readonly number[])[]): number {
   const layout = LAYOUT[type];
-  let size = HEADER_BYTES + (layout.notice ? noticeBytes(notice ?? EMPTY_NOTICE) : 0);
+  let size = HEADER_BYTES + (layout.notice ? noticeBytes(notice ?? EMPTY_NOTICE) : 0) + (layout.roster ? rosterBytes(roster ?? []) : 0);
   if (layout.slots === 'many') size += 2;
   for (const payload of itemPayloads) size += ownerBytes(layout) + payload + TAG_BYTES;
   if (layout.delivery === 'broadcast') size += SIGNATURE_BYTES;
@@ -142,6 +175,25 @@ function encodeHeader(writer: ByteWriter, header: Header): void {
     .u32(header.groupId)
     .u32(header.epoch)
     .u32(header.subject);
+}
+
+function encodeRoster(writer: ByteWriter, roster: RosterPart): void {
+  writer.u32(roster.rangeFirst).u16(roster.rangeCount).u16(roster.subgroups.length);
+  for (const members of roster.subgroups) {
+    writer.u16(members.length);
+    for (const id of members) writer.u32(id);
+  }
+}
+
+function decodeRoster(reader: ByteReader, firstOfPart: number): RosterPart {
+  const rangeFirst = reader.u32('roster range');
+  const rangeCount = reader.u16('roster range count');
+  const count = reader.u16('roster subgroup count');
+  if (count === 0 || firstOfPart < rangeFirst || firstOfPart - rangeFirst + count > rangeCount) fail('MALFORMED', 'roster part outside its range');
+  const subgroups = Array.from({ length: count }, () => Array.from({ length: reader.u16('roster member count') }, () => reader.u32('roster member')));
+  const ids = subgroups.flat();
+  if (subgroups.some((members) => members.length === 0) || new Set(ids).size !== ids.length) fail('MALFORMED', 'roster with an empty subgroup or a member named twice');
+  return { rangeFirst, rangeCount, subgroups };
 }
 
 function encodeNotice(writer: ByteWriter, notice: Notice): void {
@@ -168,23 +220,27 @@ export function encodeMessage(
   items: readonly ItemToSeal[],
   signingKey: Uint8Array | undefined,
   notice?: Notice,
+  roster?: RosterPart,
 ): Uint8Array {
   const layout = LAYOUT[header.type];
   const sorted = [...items].sort((a, b) => a.slot - b.slot);
   const maxItems = layout.slots === 'many' ? MAX_ITEMS : layout.slots;
-  if (sorted.length === 0 || sorted.length > maxItems) throw new Error(`${header.type} takes 1..${maxItems} items`);
+  const minItems = layout.slots === 0 ? 0 : 1;
+  if (sorted.length < minItems || sorted.length > maxItems) throw new Error(`${header.type} takes ${minItems}..${maxItems} items`);
+  if (layout.roster && !roster) throw new Error(`${header.type} carries a roster`);
   if (layout.slots === 'many' && sorted.some((item, index) => item.slot !== index)) throw new Error(`${header.type} slots must be 0..n-1`);
   let flags = header.flags ?? 0;
   if (layout.slots !== 'many') for (const item of sorted) flags |= item.slot === 0 ? Flag.SLOT0 : Flag.SLOT1;
   const fullHeader: Header = { ...header, flags };
   const fullNotice = layout.notice ? (notice ?? EMPTY_NOTICE) : undefined;
-  const size = messageSize(header.type, sorted.map((item) => item.plaintext.length), fullNotice);
+  const size = messageSize(header.type, sorted.map((item) => item.plaintext.length), fullNotice, roster?.subgroups);
   if (size > MAX_MESSAGE_BYTES) fail('OVERSIZED', `${header.type} of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}: no decoder would accept it`);
   const writer = new ByteWriter(size);
   encodeHeader(writer, fullHeader);
   if (fullNotice) encodeNotice(writer, fullNotice);
+  if (layout.roster) encodeRoster(writer, roster!);
   if (layout.slots === 'many') writer.u16(sorted.length);
-  const aad = writer.bytes.slice(0, HEADER_BYTES + (fullNotice ? noticeBytes(fullNotice) : 0) + (layout.slots === 'many' ? 2 : 0));
+  const aad = writer.bytes.slice(0, HEADER_BYTES + (fullNotice ? noticeBytes(fullNotice) : 0) + (layout.roster ? rosterBytes(roster!.subgroups) : 0) + (layout.slots === 'many' ? 2 : 0));
   for (const item of sorted) {
     if (layout.owner === 'explicit') writer.u32(item.owner);
     writer.raw(crypto.seal(item.key, itemNonce(fullHeader, item.slot), item.plaintext, aad));
@@ -238,6 +294,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
   if (flags & ~KNOWN_FLAGS) fail('MALFORMED', `unknown flags 0x${flags.toString(16)}`);
   if (flags & Flag.SUBGROUP_NEW && type !== 'J2') fail('MALFORMED', `${type} cannot open a subgroup`);
   if (flags & Flag.SUBGROUP_DELETED && type !== 'M2') fail('MALFORMED', `${type} cannot delete a subgroup`);
+  if (flags & Flag.SUBGROUP_CHAIN && !(type === 'J2' && flags & Flag.SUBGROUP_NEW)) fail('MALFORMED', `${type} cannot open a chain of subgroups`);
   const layout = LAYOUT[type];
   let notice: Notice | undefined;
   if (layout.notice) {
@@ -245,8 +302,11 @@ export function decodeMessage(bytes: Uint8Array): Message {
     const deletedSubgroups = Array.from({ length: reader.u16('deleted count') }, () => reader.u32('deleted subgroup'));
     notice = { removedMembers, deletedSubgroups };
   }
+  const roster = layout.roster ? decodeRoster(reader, header.subject) : undefined;
   const slots: number[] = [];
-  if (layout.slots === 'many') {
+  if (layout.slots === 0) {
+    if (flags & (Flag.SLOT0 | Flag.SLOT1)) fail('MALFORMED', `${type} takes no slot flags`);
+  } else if (layout.slots === 'many') {
     if (flags & (Flag.SLOT0 | Flag.SLOT1)) fail('MALFORMED', `${type} takes no slot flags`);
     const count = reader.u16('item count');
     for (let slot = 0; slot < count; slot++) slots.push(slot);
@@ -255,7 +315,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
     if (flags & Flag.SLOT0) slots.push(0);
     if (flags & Flag.SLOT1) slots.push(1);
   }
-  if (slots.length === 0 || (layout.slots !== 'many' && slots.length > layout.slots)) fail('MALFORMED', `${type} has no valid item slots`);
+  if ((layout.slots !== 0 && slots.length === 0) || (layout.slots !== 'many' && slots.length > layout.slots)) fail('MALFORMED', `${type} has no valid item slots`);
   const aad = reader.since(0).slice();
   const trailer = layout.delivery === 'broadcast' ? SIGNATURE_BYTES : 0;
   const items: Item[] = [];
@@ -269,7 +329,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
   const signed = reader.since(0).slice();
   const signature = trailer ? reader.raw(SIGNATURE_BYTES, 'signature') : undefined;
   reader.end(type);
-  return { header, notice, items, aad, signed, signature };
+  return { header, notice, roster, items, aad, signed, signature };
 }
 
 /** Opens one item; undefined when the key is wrong or the item was tampered with. */

@@ -3,7 +3,8 @@ import type { RekeySource } from './convergenceTypes.js';
 
 /**
  * GREP's KeyManager as a RekeySource. Audiences follow §4–§6 and the header fields of wire.ts: J1 goes
- * to the joiner's subgroup, J2 to the others; M1 to the leaver's subgroup (named by M2's subject) and
+ * to the joiner's subgroup, J2 to the older ones; a ROSTER part to the subgroups it lists, a BUNDLE to
+ * the batch's new subgroups, a SEED to its addressee; M1 to the leaver's subgroup (named by M2's subject) and
  * M2 to the others; A and D to their subject subgroup; C to the subgroups older than Sa (slot 0) and
  * younger than Sb (slot 1); B, J3 and RESYNC to their addressee. A member's subgroup never changes
  * short of a re-seed, after which everyone is resynced anyway.
@@ -27,14 +28,24 @@ export function grepSource(km: KeyManager): RekeySource {
       const reachedByB = new Set(messages.filter((message) => message.type === 'B').map((message) => message.to));
       return messages.map((message, index): ((member: number) => boolean) => {
         if (message.to !== 'all') return (member) => member === message.to;
-        const { header, items } = decoded[index]!;
+        const { header, items, roster } = decoded[index]!;
         const owner = (slot: number) => items.find((item) => item.slot === slot)?.owner;
         const inSubgroup = (id: number | undefined) => (member: number) => id === undefined || subgroupOf(member) === id;
         switch (header.type) {
           case 'J1':
             return (member) => member !== header.subject && subgroupOf(member) === owner(0);
           case 'J2':
-            return (member) => subgroupOf(member) !== owner(0);
+            // the joiners' subgroups are the youngest: J2 is for every older one (all of N_1..N_q in a batch)
+            return (member) => (subgroupOf(member) ?? Infinity) < owner(0)!;
+          case 'ROSTER': {
+            const last = header.subject + roster!.subgroups.length - 1;
+            return (member) => {
+              const subgroup = subgroupOf(member);
+              return subgroup !== undefined && subgroup >= header.subject && subgroup <= last;
+            };
+          }
+          case 'BUNDLE':
+            return (member) => (subgroupOf(member) ?? -1) >= header.subject;
           case 'M1':
             return inSubgroup(leaverSubgroup);
           case 'M2':

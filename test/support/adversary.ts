@@ -1,6 +1,9 @@
 import {
+  chainStep,
+  decodeBundle,
   decodeMemberState,
   decodeMessage,
+  decodeSeed,
   Flag,
   type GrepCrypto,
   type MemberKeys,
@@ -23,6 +26,7 @@ export interface PublicEpoch {
 }
 
 type Tag = string;
+type Roster = { readonly first: number; readonly part: NonNullable<Message['roster']> };
 const at = (name: string, epoch: number): Tag => `${name}@${epoch}`;
 
 /**
@@ -82,7 +86,11 @@ export class Adversary {
     for (const step of this.history) {
       const decoded = step.messages.map((m) => decodeMessage(m.bytes));
       const before = previous?.subgroupOf ?? new Map<number, number>();
-      for (const message of decoded) this.open(step.epoch, message, before, step.subgroupOf);
+      // rosters are public; SEEDs first, since the batch key they carry opens the BUNDLE of the same epoch
+      const rosters = decoded.filter((m) => m.roster).map((m) => ({ first: m.header.subject, part: m.roster! }));
+      const order = (m: Message) => (m.header.type === 'SEED' ? 0 : m.header.type === 'BUNDLE' ? 1 : 2);
+      for (const message of [...decoded].sort((a, b) => order(a) - order(b))) this.open(step.epoch, message, before, step.subgroupOf, rosters);
+      this.closeChains(step.epoch, rosters);
       for (const id of this.corrupted) {
         const snapshot = step.snapshots.get(id);
         // a member that missed this epoch still holds an older one's values
@@ -94,6 +102,8 @@ export class Adversary {
   }
 
   private candidates(epoch: number, message: Message): Uint8Array[] {
+    // a BUNDLE is sealed under the batch key of its own epoch, which SEEDs carry
+    if (message.header.type === 'BUNDLE') return [...this.knows].filter(([tag]) => tag === at('KB', epoch)).map(([, hex]) => Uint8Array.from(Buffer.from(hex, 'hex')));
     const keys: Uint8Array[] = [...this.nodeKeys.values()];
     const suffix = `@${epoch - 1}`;
     for (const [tag, hex] of this.knows) if (tag.endsWith(suffix)) keys.push(Uint8Array.from(Buffer.from(hex, 'hex')));
@@ -104,13 +114,13 @@ export class Adversary {
     return keys;
   }
 
-  private open(epoch: number, message: Message, before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): void {
+  private open(epoch: number, message: Message, before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>, rosters: readonly Roster[]): void {
     const { header } = message;
     for (const item of message.items) {
       for (const key of this.candidates(epoch, message)) {
         const plaintext = openItem(this.crypto, message, item, key);
         if (!plaintext) continue;
-        this.learnPlaintext(header.epoch, message, item.owner, plaintext, before, after);
+        this.learnPlaintext(header.epoch, message, item.owner, plaintext, before, after, rosters);
         break;
       }
     }
@@ -123,6 +133,7 @@ export class Adversary {
     plaintext: Uint8Array,
     before: ReadonlyMap<number, number>,
     after: ReadonlyMap<number, number>,
+    rosters: readonly Roster[],
   ): void {
     const { header } = message;
     const learnKeys = (subgroup: number | undefined) => {
@@ -142,8 +153,30 @@ export class Adversary {
         const keys = splitKeys(plaintext, header.flags & Flag.SUBGROUP_NEW ? 2 : 1);
         this.learn(at('KG', epoch), keys[0]!);
         if (keys[1]) this.learn(at(`F:${owner}`, epoch), keys[1]);
+        // a batch join's F_{N_1} hashes up to the later new subgroups, publicly
+        if (keys[1] && header.flags & Flag.SUBGROUP_CHAIN) {
+          let value = keys[1];
+          for (let id = owner + 1; id <= header.subject; id++) this.learn(at(`F:${id}`, epoch), (value = chainStep(this.crypto, 'subgroup forward', id, epoch, value)));
+        }
         return;
       }
+      case 'SEED': {
+        const seed = decodeSeed(plaintext);
+        this.learn(at('KG', epoch), seed.kg);
+        this.learn(at(`KS:${seed.subgroup}`, epoch), seed.ks);
+        if (seed.kb) this.learn(at('KB', epoch), seed.kb);
+        const roster = rosters.find(({ first, part }) => seed.subgroup >= first && seed.subgroup < first + part.subgroups.length);
+        const members = roster?.part.subgroups[seed.subgroup - roster.first] ?? [];
+        const u = members.indexOf(header.subject);
+        if (seed.nodeBackward && u > 0) this.learn(at(`beta:${members[u - 1]}`, epoch), seed.nodeBackward);
+        if (seed.nodeForward && u >= 0 && u < members.length - 1) this.learn(at(`phi:${members[u + 1]}`, epoch), seed.nodeForward);
+        if (seed.subgroupBackward) this.learn(at(`B:${seed.subgroup - 1}`, epoch), seed.subgroupBackward);
+        if (seed.subgroupForward) this.learn(at(`F:${seed.subgroup + 1}`, epoch), seed.subgroupForward);
+        return;
+      }
+      case 'BUNDLE':
+        for (const entry of decodeBundle(plaintext)) this.learn(at(`B:${entry.owner}`, epoch), entry.value);
+        return;
       case 'J3':
       case 'RESYNC':
         this.learnState(epoch, toMaps(decodeMemberState(plaintext)));
@@ -156,6 +189,30 @@ export class Adversary {
         return learnKeys(after.get(header.subject));
       default:
         this.learn(at('KG', epoch), splitKeys(plaintext, 1)[0]!);
+    }
+  }
+
+  /**
+   * The chains of a re-seed or batch join are public functions: from any token it holds, the
+   * adversary hashes on in the chain's direction (beta and B towards the older, phi and F towards the
+   * younger), as far as the roster goes.
+   */
+  private closeChains(epoch: number, rosters: readonly Roster[]): void {
+    for (const { part } of rosters) {
+      for (const members of part.subgroups) {
+        this.walk(epoch, 'beta', 'node backward', [...members].reverse());
+        this.walk(epoch, 'phi', 'node forward', members);
+      }
+      const ids = Array.from({ length: part.rangeCount }, (_, index) => part.rangeFirst + index);
+      this.walk(epoch, 'B', 'subgroup backward', [...ids].reverse());
+      this.walk(epoch, 'F', 'subgroup forward', ids);
+    }
+  }
+
+  private walk(epoch: number, name: string, kind: Parameters<typeof chainStep>[1], owners: readonly number[]): void {
+    for (let index = 1; index < owners.length; index++) {
+      const previous = this.value(at(`${name}:${owners[index - 1]}`, epoch));
+      if (previous) this.learn(at(`${name}:${owners[index]}`, epoch), chainStep(this.crypto, kind, owners[index]!, epoch, previous));
     }
   }
 

@@ -49,7 +49,7 @@ export class Fleet {
     return member;
   }
 
-  /** A whole group commissioned at once (§7 re-seed from empty), each member reached by RESYNC. */
+  /** A whole group commissioned at once (§7 re-seed from empty), each member reached by the ROSTER and its SEED. */
   bootstrap(count: number, firstId = 1): Executed {
     const newcomers = Array.from({ length: count }, (_, index) => {
       const member = this.commission(firstId + index);
@@ -64,8 +64,20 @@ export class Fleet {
     return this.deliver(this.km.join({ id, nodeKey: member.ownNodeKey }, this.random));
   }
 
-  remove(ids: number[], suspected: boolean): Executed {
-    return this.deliver(this.km.remove(ids, { suspected }, this.random));
+  remove(ids: number[], suspected: boolean, departed: number[] = []): Executed {
+    return this.deliver(this.km.remove(ids, { suspected, departed }, this.random));
+  }
+
+  /** §4 batch join of new meters `ids`: one operation (or, for a small batch, one join each). */
+  batchJoin(ids: number[]): Executed[] {
+    const joiners = ids.map((id) => ({ id, nodeKey: this.commission(id).ownNodeKey }));
+    return this.km.batchJoin(joiners, this.random).map((executed) => this.deliver(executed));
+  }
+
+  /** §7 re-seed of the present members (compact form). */
+  reseed(): Executed {
+    const executed = this.km.reseed([], this.random);
+    return this.deliver({ ...executed, messages: [...this.km.reseedMessages()] });
   }
 
   periodic(): Executed {

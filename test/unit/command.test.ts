@@ -122,7 +122,7 @@ describe('a meter accepts a command only when it should (§10)', () => {
     const keyManager = new KeyManager({ groupId: 3, signingKey, subgroupCap: 4, crypto }, random);
     const fleet = new Fleet({ seed: 41, meters: 10, groupId: 3, kmPublicKey, crypto });
     keyManager.reseed(fleet.commissioning(), random);
-    for (const message of keyManager.reseedMessages()) fleet.get(message.to as number).receive(message.bytes);
+    fleet.hand(keyManager.reseedMessages());
     const evicted = fleet.get(6);
     const oldKg = evicted.member.groupKey!;
     for (const message of keyManager.remove([6], { suspected: false }, random).messages) {

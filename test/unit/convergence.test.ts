@@ -17,7 +17,7 @@ function commissioned(size: number, seed: number, cap = defaultSubgroupCap(size)
   const km = new KeyManager({ groupId: 2, signingKey: random(32), subgroupCap: cap, crypto }, random);
   const fleet = new Fleet({ seed, meters: size, groupId: 2, kmPublicKey: km.publicKey, crypto });
   km.reseed(fleet.commissioning(Array.from({ length: members }, (_, index) => index + 1)), random);
-  for (const message of km.reseedMessages()) fleet.get(message.to as number).receive(message.bytes);
+  fleet.hand(km.reseedMessages());
   return { km, fleet, random };
 }
 

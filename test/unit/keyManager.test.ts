@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { defaultSubgroupCap, encodeMessage, GrepError, KeyManager, nobleCrypto, seededRandom } from '../../main/grep/index.js';
+import { defaultSubgroupCap, encodeMessage, GrepError, KeyManager, MAX_MESSAGE_BYTES, nobleCrypto, type Plan, seededRandom } from '../../main/grep/index.js';
 import { Fleet } from '../support/fleet.js';
 
 function fleetOf(count: number, cap = 4, seed = 1): Fleet {
@@ -91,6 +91,44 @@ describe('join (§4) and leave (§5)', () => {
     check(fleet.km.planPeriodicRekey(), () => fleet.periodic());
     check(fleet.km.planResync(3), () => fleet.deliver(fleet.km.resync(3)));
     expect(fleet.mismatches()).toEqual([]);
+  });
+
+  test('a batch of joins is planned without running it, message for message what the joins then send', () => {
+    // an empty group, a subgroup with room, gaps after a removal, an emptied (deleted) youngest subgroup
+    const shapes: [members: number, removed: number[]][] = [[0, []], [9, []], [14, [2, 6, 13]], [9, [9]], [8, [5, 6, 7, 8]]];
+    for (const [members, removed] of shapes) {
+      const fleet = fleetOf(members);
+      if (removed.length > 0) fleet.remove(removed, false);
+      const joiners = Array.from({ length: 11 }, (_, index) => 100 + index);
+      const before = fleet.km.snapshot();
+      const plans = [...fleet.km.planJoins(joiners)];
+      expect(fleet.km.snapshot()).toEqual(before);
+      // the group is read at the call: plans drawn after the joins ran are those of the group before them
+      const drawnLate = fleet.km.planJoins(joiners);
+      const executed = joiners.map((id) => fleet.join(id));
+      expect(plans).toEqual(executed.map((join) => join.plan));
+      expect([...drawnLate]).toEqual(plans);
+      const sent = (plan: Plan) => plan.messages.map((m) => [m.type, m.to, m.bytes]);
+      expect(plans.map(sent)).toEqual(executed.map((join) => join.messages.map((m) => [m.type, m.to, m.bytes.length])));
+      expect(fleet.mismatches()).toEqual([]);
+    }
+  });
+
+  test('a batch of joins that running it would refuse part way is refused whole, the state untouched', () => {
+    const fleet = fleetOf(3);
+    const before = fleet.km.snapshot();
+    expectGrepError(() => fleet.km.planJoins([10, 2]), 'DUPLICATE_MEMBER');
+    expectGrepError(() => fleet.km.planJoins([10, 11, 10]), 'DUPLICATE_MEMBER');
+    expectGrepError(() => fleet.km.planJoins([10, -1]), 'BAD_ARGUMENT');
+    // one member per subgroup: each J3 carries a token per older subgroup until no decoder would accept it
+    const lonely = new KeyManager({ groupId: 7, signingKey: seededRandom(2)(32), subgroupCap: 1, crypto: nobleCrypto }, seededRandom(3));
+    const ids = Array.from({ length: 60_000 }, (_, index) => index + 1);
+    expectGrepError(() => [...lonely.planJoins(ids)], 'OVERSIZED');
+    const fits = [...lonely.planJoins(ids.slice(0, 50_000))];
+    expect(fits.at(-1)!.messages.at(-1)).toMatchObject({ type: 'J3', bytes: expect.any(Number) });
+    expect(fits.at(-1)!.messages.at(-1)!.bytes).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(lonely.size).toBe(0);
+    expect(fleet.km.snapshot()).toEqual(before);
   });
 });
 

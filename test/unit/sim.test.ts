@@ -149,7 +149,7 @@ function group(size: number, channelConfig: Partial<ChannelConfig> = {}) {
   const km = new KeyManager({ groupId: 1, signingKey, subgroupCap: 4, crypto }, random);
   const fleet = new Fleet({ seed: 3, meters: size, groupId: 1, kmPublicKey: km.publicKey, crypto });
   km.reseed(fleet.commissioning(), random);
-  for (const message of km.reseedMessages()) fleet.get(message.to as number).receive(message.bytes);
+  fleet.hand(km.reseedMessages());
   const channel = simulated(channelConfig);
   const toKm: LinkMessage[] = [];
   const dc = new DataConcentrator({ channel, meters: fleet.meters, send: (message) => toKm.push(message), reportBatchSeconds: 0.05 });

@@ -4,7 +4,7 @@ import { nodeCrypto } from '../../main/crypto/node.js';
 import { ByteReader, concatBytes, fromHex } from '../../main/grep/bytes.js';
 import { nobleCrypto } from '../../main/grep/crypto.js';
 import { GrepError, type GrepErrorCode } from '../../main/grep/errors.js';
-import { decodeMemberState, encodeMemberState, type MemberStatePayload, splitKeys } from '../../main/grep/payloads.js';
+import { decodeMemberState, decodeSeed, encodeMemberState, encodeSeed, type MemberStatePayload, type SeedPayload, seedSize, splitKeys } from '../../main/grep/payloads.js';
 import {
   decodeMessage,
   EMPTY_NOTICE,
@@ -21,6 +21,8 @@ import {
   messageSize,
   type Notice,
   openItem,
+  type RosterPart,
+  rosterBytes,
 } from '../../main/grep/wire.js';
 
 const SIGNING_KEY = new Uint8Array(32).fill(0x5a);
@@ -46,6 +48,16 @@ function expectGrepError(decode: () => unknown, code: GrepErrorCode): void {
   expect((thrown as GrepError).code).toBe(code);
 }
 
+const SEED: SeedPayload = {
+  kg: filled(16, 0x01),
+  ks: filled(16, 0x02),
+  subgroup: 4,
+  nodeBackward: filled(16, 0x31),
+  nodeForward: filled(16, 0x32),
+  subgroupBackward: filled(16, 0x33),
+  subgroupForward: filled(16, 0x34),
+};
+
 const MEMBER_STATE: MemberStatePayload = {
   kg: filled(16, 0x01),
   ks: filled(16, 0x02),
@@ -63,6 +75,7 @@ interface Sample {
   readonly flags?: number;
   readonly items: readonly ItemToSeal[];
   readonly notice?: Notice;
+  readonly roster?: RosterPart;
 }
 
 /** Every item under its own key, so opening with another item's key must fail. */
@@ -94,11 +107,15 @@ const SAMPLES: readonly Sample[] = [
   { name: 'BASIC', type: 'BASIC', subject: 17, items: [item(0, 0, 16)] },
   { name: 'LKH', type: 'LKH', subject: 9, items: [item(0, 100, 16), item(1, 101, 16), item(2, 102, 16)] },
   { name: 'LKH_STATE', type: 'LKH_STATE', subject: 17, items: [item(0, 0, 5 * 20)] },
+  { name: 'J2 opening a chain of subgroups', type: 'J2', subject: 9, flags: Flag.SUBGROUP_NEW | Flag.SUBGROUP_CHAIN, items: [item(0, 7, 32)] },
+  { name: 'ROSTER', type: 'ROSTER', subject: 4, items: [], roster: { rangeFirst: 3, rangeCount: 4, subgroups: [[21, 22, 23], [30, 31]] } },
+  { name: 'SEED', type: 'SEED', subject: 22, items: [item(0, 0, encodeSeed(SEED))] },
+  { name: 'BUNDLE', type: 'BUNDLE', subject: 7, items: [item(0, 0, 2 + 3 * 20)], roster: { rangeFirst: 7, rangeCount: 2, subgroups: [[40, 41], [42]] } },
 ];
 
 function encodeSample(sample: Sample): Uint8Array {
   const header = { type: sample.type, groupId: GROUP, epoch: EPOCH, subject: sample.subject, flags: sample.flags };
-  return encodeMessage(nobleCrypto, header, sample.items, isBroadcast(sample.type) ? SIGNING_KEY : undefined, sample.notice);
+  return encodeMessage(nobleCrypto, header, sample.items, isBroadcast(sample.type) ? SIGNING_KEY : undefined, sample.notice, sample.roster);
 }
 
 const ENCODED = SAMPLES.map((sample) => ({ sample, bytes: encodeSample(sample) }));
@@ -112,7 +129,7 @@ function expectedOwner(sample: Sample, given: number): number {
 }
 
 function expectedSlotFlags(sample: Sample): number {
-  if (LAYOUT[sample.type].slots === 'many') return 0;
+  if (LAYOUT[sample.type].slots === 'many' || LAYOUT[sample.type].slots === 0) return 0;
   return sample.items.reduce((flags, { slot }) => flags | (slot === 0 ? Flag.SLOT0 : Flag.SLOT1), 0);
 }
 
@@ -131,6 +148,7 @@ describe('wire codec round trip', () => {
       subject: sample.subject,
     });
     expect(message.notice).toEqual(LAYOUT[sample.type].notice ? (sample.notice ?? EMPTY_NOTICE) : undefined);
+    expect(message.roster).toEqual(sample.roster);
     expect(message.items.map(({ slot, owner }) => ({ slot, owner }))).toEqual(
       sample.items.map(({ slot, owner }) => ({ slot, owner: expectedOwner(sample, owner) })),
     );
@@ -139,7 +157,7 @@ describe('wire codec round trip', () => {
       expect(openItem(nobleCrypto, message, decoded, sealed.key)).toEqual(sealed.plaintext);
       expect(openItem(nobleCrypto, message, decoded, filled(16, 0xee))).toBeUndefined();
     });
-    expect(bytes.length).toBe(messageSize(sample.type, sample.items.map(({ plaintext }) => plaintext.length), sample.notice));
+    expect(bytes.length).toBe(messageSize(sample.type, sample.items.map(({ plaintext }) => plaintext.length), sample.notice, sample.roster?.subgroups));
     if (isBroadcast(sample.type)) {
       expect(message.signed).toEqual(bytes.subarray(0, bytes.length - 64));
       expect(nobleCrypto.verify(KM_PUBLIC_KEY, message.signed, message.signature!)).toBe(true);
@@ -147,6 +165,30 @@ describe('wire codec round trip', () => {
       expect(message.signature).toBeUndefined();
       expect(message.signed).toEqual(bytes);
     }
+  });
+
+  it('carries a SEED through unchanged, every absent chain start absent', () => {
+    const { bytes } = ENCODED.find(({ sample }) => sample.type === 'SEED')!;
+    const message = decodeMessage(bytes);
+    const plaintext = openItem(nobleCrypto, message, message.items[0]!, SAMPLES.find((s) => s.type === 'SEED')!.items[0]!.key)!;
+    expect(decodeSeed(plaintext)).toEqual(SEED);
+    expect(bytes.length).toBe(16 + 16 + seedSize(4));
+    expectGrepError(() => decodeSeed(withByte(plaintext, 36, 0x20)), 'MALFORMED');
+    expectGrepError(() => decodeSeed(plaintext.subarray(0, plaintext.length - 1)), 'TRUNCATED');
+  });
+
+  it.each([
+    ['a part outside its range', { rangeFirst: 3, rangeCount: 1, subgroups: [[21], [22]] }],
+    ['an empty subgroup', { rangeFirst: 4, rangeCount: 2, subgroups: [[21], []] }],
+    ['a member named twice', { rangeFirst: 4, rangeCount: 2, subgroups: [[21, 22], [22]] }],
+  ])('refuses a roster with %s', (_, roster) => {
+    const bytes = encodeMessage(nobleCrypto, { type: 'ROSTER', groupId: GROUP, epoch: EPOCH, subject: 4 }, [], SIGNING_KEY, undefined, roster);
+    expectGrepError(() => decodeMessage(bytes), 'MALFORMED');
+  });
+
+  it('refuses the chain flag anywhere but a J2 that opens subgroups', () => {
+    const { bytes } = ENCODED.find(({ sample }) => sample.name === 'J2')!;
+    expectGrepError(() => decodeMessage(withByte(bytes, 3, (Flag.SUBGROUP_CHAIN | Flag.SLOT0) & 0xff)), 'MALFORMED');
   });
 
   it('carries a member state through J3 unchanged', () => {
@@ -237,8 +279,9 @@ describe('decoders reject hostile input with a GrepError', () => {
   it.each(ENCODED.filter(({ sample }) => !hasFixedSize(sample.type)))(
     'a prefix of $sample.name is TRUNCATED below header + tag, and fails authentication above',
     ({ sample, bytes }) => {
-      for (let length = 0; length < HEADER_BYTES + 16; length++) expectGrepError(() => decodeMessage(bytes.subarray(0, length)), 'TRUNCATED');
-      for (let length = HEADER_BYTES + 16; length < bytes.length; length++) {
+      const shortest = HEADER_BYTES + (sample.roster ? rosterBytes(sample.roster.subgroups) : 0) + 16 + (isBroadcast(sample.type) ? 64 : 0);
+      for (let length = 0; length < shortest; length++) expectGrepError(() => decodeMessage(bytes.subarray(0, length)), 'TRUNCATED');
+      for (let length = shortest; length < bytes.length; length++) {
         const message = decodeMessage(bytes.subarray(0, length));
         expect(openItem(nobleCrypto, message, message.items[0]!, sample.items[0]!.key)).toBeUndefined();
       }
@@ -367,7 +410,7 @@ describe('decoding arbitrary bytes', () => {
       if (!(error instanceof GrepError) || !DECODE_CODES.includes(error.code)) throw error;
       return undefined;
     }
-    const size = messageSize(message.header.type, message.items.map(({ sealed }) => sealed.length - 16), message.notice);
+    const size = messageSize(message.header.type, message.items.map(({ sealed }) => sealed.length - 16), message.notice, message.roster?.subgroups);
     if (size !== bytes.length) throw new Error(`decoded a ${message.header.type} of ${bytes.length} bytes whose fields imply ${size}`);
     return message;
   }
