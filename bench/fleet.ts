@@ -2,72 +2,41 @@
  * How long a leave and a join take to reach a whole simulated fleet over a lossy shared medium, for
  * GREP, LKH and the basic scheme: `npm run bench:fleet -- --meters 1000 --loss 0.01 --rate 5000
  * [--latency 0.02] [--seed 1] [--json]`. Everything runs in one process on the simulated clock: the
- * real KM, the convergence driver of main/ops, the DC logic, the channel and every meter's real member.
- *
- * simSeconds: from the operation until every remaining meter holds the new KG (meter side);
- * confirmedSeconds: until the KM has every ack; wallSeconds: this process's time for KM, DC and meters;
- * airtimeBytes: what the DC put on the medium for the operation and its repair, in bytes at --rate.
+ * real KM, the convergence driver of main/ops, the DC logic, the channel and every meter's real member
+ * (bench/medium.ts, which also defines the columns).
  */
 import { nodeCrypto } from '../main/crypto/node.js';
 import { BasicKeyManager } from '../main/grep/baselines/basic.js';
 import { encodeLkhState, LkhKeyManager, lkhStateSize } from '../main/grep/baselines/lkh.js';
-import {
-  defaultSubgroupCap,
-  encodeMessage,
-  equalBytes,
-  type Executed,
-  KEY_BYTES,
-  KeyManager,
-  messageSize,
-  type Outgoing,
-  seededRandom,
-} from '../main/grep/index.js';
-import { Convergence, grepSource, type RekeySource } from '../main/ops/convergence.js';
-import { Channel, uniformStream } from '../sim/channel.js';
-import { DataConcentrator, inProcessLink } from '../sim/dc.js';
-import { Fleet } from '../sim/fleet.js';
+import { encodeMessage, type Executed, KEY_BYTES, messageSize, type Outgoing, type Random } from '../main/grep/index.js';
+import { grepSource, type RekeySource } from '../main/ops/convergence.js';
+import { uniformStream } from '../sim/channel.js';
+import type { Fleet } from '../sim/fleet.js';
 import type { Scheme } from '../sim/meter.js';
+import { GROUP, grepGroup, type Measured, Medium, type MediumSettings, seededFleet } from './medium.js';
 import { parseBenchArgs, printTable } from './report.js';
 
-export interface FleetRow {
+export interface FleetRow extends Measured {
   scheme: Scheme;
   op: 'leave' | 'join';
   meters: number;
-  simSeconds: number;
-  confirmedSeconds: number;
-  wallSeconds: number;
-  airtimeBytes: number;
-  converged: boolean;
-  rounds: number;
-  rebroadcasts: number;
-  replays: number;
-  resyncs: number;
 }
 
-interface Settings {
+interface Settings extends MediumSettings {
   readonly meters: number;
-  readonly loss: number;
-  readonly rate: number;
-  readonly latency: number;
-  readonly seed: number;
 }
-
-const GROUP = 1;
-/** the DC holds reports this long before relaying them */
-const REPORT_BATCH = 0.05;
 
 interface SchemeUnderTest {
   readonly source: RekeySource;
   leave(member: number): Executed;
   join(member: number): Executed;
-  groupKey(): Uint8Array;
 }
 
 /**
  * A baseline KM as a RekeySource: its laggards are repaired by re-sending the member its state, which
  * for basic is the very BASIC unicast it missed and for LKH its path keys (LKH_STATE).
  */
-function baseline(scheme: 'basic' | 'lkh', fleet: Fleet, members: Set<number>, signingKey: Uint8Array, random: (n: number) => Uint8Array): SchemeUnderTest {
+function baseline(scheme: 'basic' | 'lkh', fleet: Fleet, members: Set<number>, signingKey: Uint8Array, random: Random): SchemeUnderTest {
   const config = { groupId: GROUP, signingKey, crypto: nodeCrypto };
   const km = scheme === 'basic' ? new BasicKeyManager(config, random) : new LkhKeyManager(config, random);
   km.bootstrap(fleet.commissioning([...members]), random);
@@ -90,79 +59,29 @@ function baseline(scheme: 'basic' | 'lkh', fleet: Fleet, members: Set<number>, s
     source,
     leave: (member) => km.remove([member], random),
     join: (member) => km.join(fleet.commissioning([member])[0]!, random),
-    groupKey: () => km.groupKey(),
   };
 }
 
-function grep(fleet: Fleet, members: Set<number>, signingKey: Uint8Array, random: (n: number) => Uint8Array): SchemeUnderTest {
-  const km = new KeyManager({ groupId: GROUP, signingKey, subgroupCap: defaultSubgroupCap(members.size), crypto: nodeCrypto }, random);
-  km.reseed(fleet.commissioning([...members]), random);
-  for (const message of km.reseedMessages()) fleet.get(message.to as number).receive(message.bytes);
+function grep(fleet: Fleet, members: Set<number>, signingKey: Uint8Array, random: Random): SchemeUnderTest {
+  const km = grepGroup(fleet, signingKey, random, members.size, [...members]);
   return {
     source: grepSource(km),
     leave: (member) => km.remove([member], { suspected: false }, random),
     join: (member) => km.join(fleet.commissioning([member])[0]!, random),
-    groupKey: () => km.groupKey(),
   };
 }
 
 async function measure(scheme: Scheme, settings: Settings): Promise<FleetRow[]> {
-  const random = seededRandom(settings.seed);
-  const signingKey = random(32);
-  const kmPublicKey = nodeCrypto.publicKey(signingKey);
   const n = settings.meters;
   // meter n + 1 waits outside the group for the join
-  const fleet = new Fleet({ seed: settings.seed, meters: n + 1, scheme, groupId: GROUP, kmPublicKey, crypto: nodeCrypto });
+  const { random, signingKey, fleet } = seededFleet(settings.seed, n + 1, scheme);
   const members = new Set(Array.from({ length: n }, (_, index) => index + 1));
   const subject = scheme === 'grep' ? grep(fleet, members, signingKey, random) : baseline(scheme, fleet, members, signingKey, random);
-
-  const channel = new Channel({ bitRate: settings.rate, latency: settings.latency, loss: settings.loss, seed: settings.seed, clock: 'simulated' });
-  let target = 0;
-  const holds = new Map<number, number>();
-  let driver: Convergence | undefined;
-  const dc = new DataConcentrator({
-    channel,
-    meters: fleet.meters,
-    reportBatchSeconds: REPORT_BATCH,
-    send: (message) => {
-      if (message.kind === 'report') driver!.observe(message.reports);
-    },
-    onMeterReport: (report, time) => {
-      if (report.epoch >= target && !holds.has(report.member)) holds.set(report.member, time);
-    },
-  });
-  driver = new Convergence(subject.source, inProcessLink(dc, channel), {
-    crypto: nodeCrypto,
-    ackTimeout: 2 * settings.latency + REPORT_BATCH + 0.01,
-  });
+  const medium = new Medium(fleet, subject.source, settings);
 
   const rows: FleetRow[] = [];
   const run = async (op: FleetRow['op'], execute: () => Executed) => {
-    const wallStart = performance.now();
-    const start = channel.clock.now();
-    const airtimeStart = channel.airtimeSeconds;
-    const executed = execute();
-    target = executed.epoch;
-    holds.clear();
-    const result = await driver!.converge(executed);
-    const wallSeconds = (performance.now() - wallStart) / 1000;
-    const everyoneHolds = [...members].every((id) => equalBytes(fleet.get(id).member.groupKey ?? new Uint8Array(), subject.groupKey()));
-    const lastHold = Math.max(...[...members].map((id) => holds.get(id) ?? Number.POSITIVE_INFINITY));
-    const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
-    rows.push({
-      scheme,
-      op,
-      meters: n,
-      simSeconds: round(lastHold - start),
-      confirmedSeconds: round(result.simSeconds),
-      wallSeconds: round(wallSeconds),
-      airtimeBytes: Math.round(((channel.airtimeSeconds - airtimeStart) * settings.rate) / 8),
-      converged: result.converged && everyoneHolds,
-      rounds: result.rounds,
-      rebroadcasts: result.rebroadcasts,
-      replays: result.replays,
-      resyncs: result.resyncs,
-    });
+    rows.push({ scheme, op, meters: n, ...(await medium.measure(execute)) });
   };
   const leaver = 1 + Math.floor(uniformStream(settings.seed)() * n);
   await run('leave', () => {

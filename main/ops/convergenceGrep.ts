@@ -7,7 +7,7 @@ import type { RekeySource } from './convergenceTypes.js';
  * the batch's new subgroups, a SEED to its addressee; M1 to the leaver's subgroup (named by M2's subject) and
  * M2 to the others; A and D to their subject subgroup; C to the subgroups older than Sa (slot 0) and
  * younger than Sb (slot 1); B, J3 and RESYNC to their addressee. A member's subgroup never changes
- * short of a re-seed, after which everyone is resynced anyway.
+ * short of a re-seed, which sends every member its ROSTER part and SEED again.
  */
 export function grepSource(km: KeyManager): RekeySource {
   const subgroupOf = (member: number) => km.placeOf(member)?.subgroup;
