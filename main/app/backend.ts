@@ -10,7 +10,7 @@ import { costChart } from '../ops/costs.js';
 import { ServiceError } from '../ops/errors.js';
 import type { FirmwareService } from '../ops/firmware.js';
 import type { KeyManagerService } from '../ops/service.js';
-import type { DcProfile, GroupRecord, KmStore, ScryptCost } from '../store/index.js';
+import { type DcProfile, type GroupRecord, type KmStore, type ScryptCost, StoreError } from '../store/index.js';
 import { Actions } from './actions.js';
 import { type DcServices, openDcServices } from './dcServices.js';
 import { AppError } from './errors.js';
@@ -53,6 +53,7 @@ export type DcProfileSpec = Omit<Extract<DcProfile, { transport: 'tcp' }>, 'name
 export const COMMAND_LINE_PROFILE = 'command line';
 const DEFAULT_GROUP = 'substation-1';
 const DEFAULT_PLANNED_SIZE = 200;
+const STORE_WATCH_MS = 1000;
 const DEFAULT_VENDOR_KEY = join(import.meta.dirname, '../../resources/firmware/demo-vendor.pub');
 
 export class Backend {
@@ -74,10 +75,14 @@ export class Backend {
   private vendorKey: Uint8Array | undefined;
   private readonly gate: StoreGate;
   private closed = false;
+  /** looks for the store's files being deleted or replaced under it (KmStore.filesProblem) */
+  private storeWatch: NodeJS.Timeout | undefined;
+  /** why the back end stopped operating, once the store's files were found gone */
+  private storeProblem: string | undefined;
 
   constructor(private readonly options: BackendOptions) {
     this.storePath = join(options.dataDir, 'km.sqlite');
-    this.gate = new StoreGate({ dataDir: options.dataDir, storePath: this.storePath, scrypt: options.scrypt, failureDelayMs: options.failureDelayMs });
+    this.gate = new StoreGate({ dataDir: options.dataDir, storePath: this.storePath, program: options.actor, scrypt: options.scrypt, failureDelayMs: options.failureDelayMs });
     const given = Object.fromEntries(Object.entries(options.simulated ?? {}).filter(([, value]) => value !== undefined));
     this.simulatedDc = options.simulated && !options.dc ? { ...SIMULATED_DEFAULTS, ...given } : undefined;
     this.groupName = options.groupName ?? DEFAULT_GROUP;
@@ -119,6 +124,8 @@ export class Backend {
     try {
       if (created) store.transaction(() => store.audit(this.options.actor, 'init store', { path: this.storePath }));
       this.store = store;
+      for (const warning of store.warnings) process.stderr.write(`warning: ${warning}\n`);
+      this.storeWatch = setInterval(() => this.checkStoreFiles(), STORE_WATCH_MS).unref();
       this.groupRecord = ensureGroup(store, this.groupName, this.simulatedDc?.meters ?? DEFAULT_PLANNED_SIZE, this.options.actor);
       await this.startDc(store, this.groupRecord);
     } catch (error) {
@@ -152,6 +159,7 @@ export class Backend {
 
   private async shutDown(): Promise<void> {
     this.groupChanged.cancel();
+    clearInterval(this.storeWatch);
     await this.closeServices();
     await this.simulator?.close();
     this.simulator = undefined;
@@ -261,7 +269,21 @@ export class Backend {
 
   // ---- guards ----
 
+  /**
+   * A store whose files were deleted or replaced keeps only in this process what it commits: stop
+   * the DC link at once, so nothing is sent that the store could not keep, and refuse every call
+   * with the reason until the operator restarts on a good store.
+   */
+  private checkStoreFiles(): void {
+    const problem = this.storeProblem ? undefined : this.store?.filesProblem();
+    if (!problem) return;
+    this.storeProblem = problem;
+    process.stderr.write(`the Key Manager stopped operating: ${problem}\n`);
+    void this.closeServices();
+  }
+
   private ready(): { store: KmStore; group: GroupRecord } {
+    if (this.storeProblem) throw new StoreError('STORE_REPLACED', `the Key Manager stopped operating: ${this.storeProblem}; restart it on a good store (restore from a backup if needed)`);
     if (!this.store || !this.groupRecord) throw new AppError('LOCKED', 'the store is locked: unlock it with its passphrase first');
     return { store: this.store, group: this.groupRecord };
   }

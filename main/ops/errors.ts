@@ -9,13 +9,17 @@ export type ServiceErrorCode =
   | 'PLAN_CONSUMED'
   | 'STALE_PLAN'
   | 'REJECTED_ROWS'
+  /** an input over a documented limit (COMMISSION_LIMIT): refused before any of it is read */
+  | 'TOO_LARGE'
   | 'BUSY'
   | 'UNKNOWN_PACKAGE'
   | 'UNKNOWN_CAMPAIGN'
   /** a campaign step not allowed in the campaign's current status, or meters already in an open campaign */
   | 'CAMPAIGN_STATE'
   /** a firmware signing key that would accept forged signatures */
-  | 'BAD_KEY';
+  | 'BAD_KEY'
+  /** the store's group is at another epoch than this process's Key Manager: someone else wrote it */
+  | 'STALE_STATE';
 
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';

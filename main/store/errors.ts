@@ -7,7 +7,16 @@ export type StoreErrorCode =
   | 'ALREADY_INITIALISED'
   | 'UNKNOWN_GROUP'
   | 'BAD_BACKUP'
-  | 'STORE_OPEN';
+  | 'STORE_OPEN'
+  /** another process holds the store's writer lock (writerLock.ts) */
+  | 'STORE_BUSY'
+  | 'LOCK_FAILED'
+  /** an existing file that is not a Key Manager store: never migrated, never written */
+  | 'NOT_A_STORE'
+  /** the store's files were deleted or replaced while it was open */
+  | 'STORE_REPLACED'
+  /** a store written by a newer version, or one a read-only open would have to migrate */
+  | 'STORE_VERSION';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';

@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './firmwareRepo.js';
 export * from './sealing.js';
 export * from './store.js';
+export * from './writerLock.js';

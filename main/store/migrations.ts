@@ -5,6 +5,9 @@
  * Secret columns are named sealed_* and hold AES-GCM boxes (sealing.ts). Members carry no key
  * material: node keys live only inside the sealed KM state.
  */
+/** "GREP" in the SQLite header: what tells a Key Manager store from any other SQLite file (db.ts). */
+export const APPLICATION_ID = 0x47524550;
+
 export const MIGRATIONS: readonly (readonly string[])[] = [
   [
     `CREATE TABLE keyring (
@@ -68,5 +71,12 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE firmware_versions (
       group_id INTEGER NOT NULL REFERENCES groups(id), model TEXT NOT NULL, sequence INTEGER NOT NULL, version TEXT NOT NULL,
       campaign_id INTEGER NOT NULL, activated_at TEXT NOT NULL, PRIMARY KEY (group_id, model))`,
+  ],
+  // the store marks itself as ours (db.ts checkOurs), and the audit chain is keyed (audit.ts): the head
+  // carries a MAC over (last row, hash) so dropping the newest rows is caught; rows written before this
+  // version are re-chained under the key on the first open that has it (KmStore.open)
+  [
+    `PRAGMA application_id = ${APPLICATION_ID}`,
+    'ALTER TABLE audit_head ADD COLUMN mac TEXT',
   ],
 ];

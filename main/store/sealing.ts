@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import { StoreError } from './errors.js';
 
 /*
@@ -17,6 +17,23 @@ const SALT_BYTES = 16;
 /** scrypt N = 2^15, r = 8 (OWASP's minimum for interactive logins): ~0.1 s here, 32 MiB. */
 export const DEFAULT_SCRYPT = { cost: 2 ** 15, blockSize: 8, parallelism: 1 } as const;
 export type ScryptCost = { readonly cost: number; readonly blockSize: number; readonly parallelism: number };
+
+/**
+ * The costs a keyring or a backup may ask for: from what tests use up to 16x what `init` and `backup`
+ * write. A tampered header asking for N = 2^22, r = 32, p = 16 would take gigabytes and tens of
+ * seconds before any check could fail; it is refused by name instead.
+ */
+export const SCRYPT_LIMITS = { minCost: 2 ** 10, maxCost: 2 ** 19, minBlockSize: 1, maxBlockSize: 8, maxParallelism: 2 } as const;
+
+/** Why `scrypt` is outside SCRYPT_LIMITS, or undefined when it is within them. */
+export function scryptCostProblem(scrypt: ScryptCost): string | undefined {
+  const { cost, blockSize, parallelism } = scrypt;
+  const { minCost, maxCost, minBlockSize, maxBlockSize, maxParallelism } = SCRYPT_LIMITS;
+  if (!Number.isInteger(cost) || cost < minCost || cost > maxCost || (cost & (cost - 1)) !== 0) return `scrypt N = ${cost} (a power of 2 from ${minCost} to ${maxCost})`;
+  if (!Number.isInteger(blockSize) || blockSize < minBlockSize || blockSize > maxBlockSize) return `scrypt r = ${blockSize} (${minBlockSize} to ${maxBlockSize})`;
+  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > maxParallelism) return `scrypt p = ${parallelism} (1 to ${maxParallelism})`;
+  return undefined;
+}
 
 export interface WrappedKey {
   readonly salt: Uint8Array;
@@ -65,10 +82,19 @@ export class Sealer {
     return { sealer: new Sealer(new Uint8Array(dataKey)), wrapped: { salt: new Uint8Array(salt), scrypt, wrapped } };
   }
 
+  /** Opens a keyring read from the store; a keyring that could not have been written by create() is CORRUPT, not a wrong passphrase. */
   static unwrap(passphrase: string, key: WrappedKey): Sealer {
+    const problem = scryptCostProblem(key.scrypt) ??
+      (key.salt.length !== SALT_BYTES ? `a salt of ${key.salt.length} bytes` : key.wrapped.length !== NONCE_BYTES + KEY_BYTES + TAG_BYTES ? `a wrapped key of ${key.wrapped.length} bytes` : undefined);
+    if (problem) throw new StoreError('CORRUPT', `corrupt keyring: ${problem}; restore the store from a backup`);
     const dataKey = openBox(deriveKey(passphrase, key.salt, key.scrypt), key.wrapped, WRAP_AAD);
     if (!dataKey) throw new StoreError('WRONG_PASSPHRASE', 'wrong passphrase: the store\'s data key does not unwrap');
     return new Sealer(dataKey);
+  }
+
+  /** A key for one purpose (the audit chain's MAC), derived from the data key so it needs no storage of its own. */
+  derivedKey(purpose: string): Uint8Array {
+    return new Uint8Array(hkdfSync('sha256', this.dataKey, new Uint8Array(0), `grep-km ${purpose}`, KEY_BYTES));
   }
 
   seal(plaintext: Uint8Array, row: string): Uint8Array {

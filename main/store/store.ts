@@ -1,8 +1,11 @@
-import { type AuditEntry, type AuditVerdict, appendAudit, auditEntries, verifyAudit } from './audit.js';
-import { type Db, openDatabase } from './db.js';
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { type AuditEntry, type AuditVerdict, appendAudit, auditEntries, rechainUnkeyed, verifyAudit } from './audit.js';
+import { type Db, migrate, openDatabase } from './db.js';
 import { StoreError } from './errors.js';
 import { FirmwareRepo } from './firmwareRepo.js';
 import { type ScryptCost, Sealer } from './sealing.js';
+import { WriterLock } from './writerLock.js';
 
 /*
  * The Key Manager's repositories over one SQLite file. Secrets go in and out of here only through the
@@ -90,54 +93,135 @@ export type DcProfileSummary =
 
 const bytes = (value: Buffer | Uint8Array) => new Uint8Array(value);
 
+/**
+ * How a process opens a store: as its one writer (holding the writer lock for as long as the store is
+ * open, named by what the process is), or to read while another process operates it.
+ */
+export type StoreAccess = { readonly writer: string } | { readonly readOnly: true };
+
+const hasTable = (db: Db, name: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+
+const defaultAccess = (): StoreAccess => ({ writer: basename(process.argv[1] ?? process.argv0) });
+
+/** The schema version whose migration keys the audit chain (audit.ts rechainUnkeyed). */
+const KEYED_AUDIT_VERSION = 4;
+
+interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 export class KmStore {
   /** firmware packages, trusted keys, campaigns (firmwareRepo.ts) */
   readonly firmware: FirmwareRepo;
+  /** things the operator should know that do not stop the store from working (file permissions) */
+  readonly warnings: readonly string[];
+  private readonly auditKey: Uint8Array;
+  private readonly identity: FileIdentity;
+  /** why the store stopped taking writes, once its files were found deleted or replaced */
+  private broken: string | undefined;
 
-  private constructor(readonly db: Db, readonly path: string, private readonly sealer: Sealer) {
+  private constructor(readonly db: Db, readonly path: string, private readonly sealer: Sealer, private readonly lock: WriterLock | undefined) {
     this.firmware = new FirmwareRepo(db, sealer);
+    this.auditKey = sealer.derivedKey('audit chain');
+    const stat = statSync(path);
+    this.identity = stat;
+    const mode = stat.mode & 0o777;
+    this.warnings = (mode & 0o077) !== 0 ? [`${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it, and its -wal and -shm files`] : [];
   }
 
-  /** A new store (or an existing empty schema) keyed by `passphrase`. */
-  static create(path: string, passphrase: string, scrypt?: ScryptCost): KmStore {
-    const db = openDatabase(path);
-    try {
-      if (db.prepare('SELECT 1 FROM keyring').get()) throw new StoreError('ALREADY_INITIALISED', `${path} is already an initialised store`);
+  /** A new store keyed by `passphrase`, at a path that has no store yet. */
+  static create(path: string, passphrase: string, scrypt?: ScryptCost, access: StoreAccess = defaultAccess()): KmStore {
+    return KmStore.opening(path, access, (db) => {
+      if (hasTable(db, 'keyring') && db.prepare('SELECT 1 FROM keyring').get()) throw new StoreError('ALREADY_INITIALISED', `${path} is already an initialised store`);
+      migrate(db);
       const { sealer, wrapped } = Sealer.create(passphrase, scrypt);
       db.prepare('INSERT INTO keyring (id, salt, cost, block_size, parallelism, wrapped_data_key) VALUES (1, ?, ?, ?, ?, ?)').run(
         wrapped.salt, wrapped.scrypt.cost, wrapped.scrypt.blockSize, wrapped.scrypt.parallelism, wrapped.wrapped);
-      return new KmStore(db, path, sealer);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+      return sealer;
+    });
   }
 
-  static open(path: string, passphrase: string): KmStore {
-    const db = openDatabase(path);
-    try {
-      const row = db.prepare('SELECT salt, cost, block_size, parallelism, wrapped_data_key FROM keyring WHERE id = 1').get() as
-        | { salt: Buffer; cost: number; block_size: number; parallelism: number; wrapped_data_key: Buffer }
-        | undefined;
-      if (!row) throw new StoreError('NOT_INITIALISED', `${path} has no keyring: initialise it first`);
-      const sealer = Sealer.unwrap(passphrase, {
+  /** An existing store; as its writer unless `access` says read-only (see StoreAccess). */
+  static open(path: string, passphrase: string, access: StoreAccess = defaultAccess()): KmStore {
+    if (!existsSync(path)) throw new StoreError('NOT_INITIALISED', `${path} does not exist: initialise a store first`);
+    // an empty file opened for writing would be made into a store's schema: refused as found
+    if (statSync(path).size === 0) throw new StoreError('NOT_A_STORE', `${path} is empty: it is not a Key Manager store (restore the store from a backup)`);
+    return KmStore.opening(path, access, (db) => {
+      const row = hasTable(db, 'keyring')
+        ? (db.prepare('SELECT salt, cost, block_size, parallelism, wrapped_data_key FROM keyring WHERE id = 1').get() as
+            | { salt: Buffer; cost: number; block_size: number; parallelism: number; wrapped_data_key: Buffer }
+            | undefined)
+        : undefined;
+      if (!row) throw new StoreError('NOT_INITIALISED', `${path} has no keyring: it is not an initialised store (was its -wal file deleted?); restore it from a backup`);
+      return Sealer.unwrap(passphrase, {
         salt: bytes(row.salt),
         scrypt: { cost: row.cost, blockSize: row.block_size, parallelism: row.parallelism },
         wrapped: bytes(row.wrapped_data_key),
       });
-      return new KmStore(db, path, sealer);
+    });
+  }
+
+  /**
+   * The writer lock first (a busy store is not even read), then the file, the keyring, and only then
+   * the migrations: one of them needs the data key, and nothing may be written to a file before it
+   * has shown it is a store this passphrase opens.
+   */
+  private static opening(path: string, access: StoreAccess, keyring: (db: Db) => Sealer): KmStore {
+    const readOnly = 'readOnly' in access;
+    const lock = readOnly ? undefined : WriterLock.acquire(path, access.writer);
+    let db: Db | undefined;
+    try {
+      db = openDatabase(path, { readOnly });
+      const openDb = db;
+      const sealer = keyring(openDb);
+      if (!readOnly) {
+        migrate(openDb, (version) => {
+          const logged = openDb.prepare('SELECT 1 FROM audit_log LIMIT 1').get();
+          if (version === KEYED_AUDIT_VERSION && logged) rechainUnkeyed(openDb, sealer.derivedKey('audit chain'), access.writer);
+        });
+      }
+      return new KmStore(openDb, path, sealer, lock);
     } catch (error) {
-      db.close();
+      db?.close();
+      lock?.release();
       throw error;
     }
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+    this.lock?.release();
+  }
+
+  /**
+   * Why the store's files are not the ones it opened, or undefined. SQLite keeps writing to a -wal
+   * file that was deleted (or a database file that was replaced) through its open descriptor, and
+   * everything committed since is lost at close: the Key Manager must stop before it sends anything
+   * it could not keep.
+   */
+  filesProblem(): string | undefined {
+    if (this.broken || this.lock === undefined) return this.broken;
+    let now: FileIdentity;
+    try {
+      now = statSync(this.path);
+    } catch {
+      return `${this.path} was deleted while open`;
+    }
+    if (now.dev !== this.identity.dev || now.ino !== this.identity.ino) return `${this.path} was replaced by another file while open`;
+    if (!existsSync(`${this.path}-wal`)) return `${this.path}-wal was deleted while the store was open: what was committed since its last checkpoint is only in this process`;
+    return undefined;
+  }
+
+  /** Refuses every write once the files are gone or replaced, and says why (filesProblem). */
+  private guard(): void {
+    this.broken ??= this.filesProblem();
+    if (this.broken) throw new StoreError('STORE_REPLACED', `${this.broken}: the Key Manager stopped writing; restart it on a good store (restore from a backup if needed)`);
   }
 
   /** Runs `work` in one transaction: all of it commits or none of it does. */
   transaction<T>(work: () => T): T {
+    this.guard();
     return this.db.transaction(work)();
   }
 
@@ -159,6 +243,13 @@ export class KmStore {
       | undefined;
     if (!row) throw new StoreError('UNKNOWN_GROUP', `no group named ${JSON.stringify(name)}`);
     return { id: row.id, name: row.name, subgroupCap: row.subgroup_cap, epoch: row.epoch, publicKey: bytes(row.km_public_key) };
+  }
+
+  /** The epoch committed for the group: executing checks it against the Key Manager it holds in memory. */
+  groupEpoch(id: number): number {
+    const row = this.db.prepare('SELECT epoch FROM groups WHERE id = ?').get(id) as { epoch: number } | undefined;
+    if (!row) throw new StoreError('UNKNOWN_GROUP', `no group ${id}`);
+    return row.epoch;
   }
 
   groupSecrets(id: number): { state: Uint8Array; signingKey: Uint8Array } {
@@ -194,6 +285,7 @@ export class KmStore {
   }
 
   saveSync(groupId: number, sync: SyncRecord): void {
+    this.guard();
     this.db.prepare(`INSERT INTO sync_state (group_id, meter_id, acked_epoch, fingerprint, last_seen, status) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (group_id, meter_id) DO UPDATE SET acked_epoch = excluded.acked_epoch, fingerprint = excluded.fingerprint,
       last_seen = excluded.last_seen, status = excluded.status`).run(groupId, sync.meterId, sync.ackedEpoch, sync.fingerprint, sync.lastSeen, sync.status);
@@ -243,6 +335,7 @@ export class KmStore {
 
   /** Adds a transfer; its id is its transfer id on the link. A keyUpdate carries KG and is sealed. */
   enqueue(groupId: number, entry: Omit<OutboxEntry, 'id'>): number {
+    this.guard();
     const insert = this.db.prepare('INSERT INTO outbox (group_id, epoch, kind, member, payload, state) VALUES (?, ?, ?, ?, ?, \'pending\')');
     if (entry.kind !== 'keyUpdate') return Number(insert.run(groupId, entry.epoch, entry.kind, entry.member, entry.payload).lastInsertRowid);
     const id = Number(insert.run(groupId, entry.epoch, entry.kind, null, new Uint8Array(0)).lastInsertRowid);
@@ -318,7 +411,8 @@ export class KmStore {
   }
 
   audit(actor: string, action: string, detail: unknown): AuditEntry {
-    return appendAudit(this.db, actor, action, detail);
+    this.guard();
+    return appendAudit(this.db, this.auditKey, actor, action, detail);
   }
 
   auditEntries(): AuditEntry[] {
@@ -326,6 +420,6 @@ export class KmStore {
   }
 
   verifyAudit(): AuditVerdict {
-    return verifyAudit(this.db);
+    return verifyAudit(this.db, this.auditKey);
   }
 }

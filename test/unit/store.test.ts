@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
 import { KeyManager } from '../../main/grep/index.js';
 import { KmStore, migrate, openDatabase, restoreBackup, schemaVersion, StoreError, writeBackup } from '../../main/store/index.js';
-import { MIGRATIONS } from '../../main/store/migrations.js';
+import { APPLICATION_ID, MIGRATIONS } from '../../main/store/migrations.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -67,6 +67,7 @@ describe('KM store (GREP.md §11)', () => {
   it('applies migrations once: reopening and migrating again change nothing', () => {
     const path = tempDb();
     const db = openDatabase(path);
+    expect(migrate(db)).toBe(MIGRATIONS.length);
     expect(schemaVersion(db)).toBe(MIGRATIONS.length);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
     expect(migrate(db)).toBe(MIGRATIONS.length);
@@ -76,6 +77,7 @@ describe('KM store (GREP.md §11)', () => {
     db.close();
     const again = openDatabase(path);
     expect(schemaVersion(again)).toBe(MIGRATIONS.length);
+    expect(again.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
     again.close();
   });
 
