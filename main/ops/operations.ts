@@ -1,26 +1,44 @@
-import type { CommandSelector, DisconnectorAction, KeyManager, Plan, Random } from '../grep/index.js';
-import { concatBytes } from '../grep/index.js';
+import type { CommandSelector, DisconnectorAction, KeyManager, Plan } from '../grep/index.js';
+import { GrepError, KEY_BYTES } from '../grep/index.js';
 import { ServiceError } from './errors.js';
 import { type BaselineRound, baselineRounds, type CommissionRow, type CostComparison, compareCosts, countByKind, type RejectedRow } from './planning.js';
+import { inSlices } from './slices.js';
 
 /**
  * Turning an operator's request into a plan: the unsafe requests refused with the reason, the
- * messages and bytes GREP will send sized on the current group (on a scratch copy for a batch of
- * joins, whose later joins depend on the earlier ones), and what the service stores to run it later.
+ * messages and bytes GREP will send sized on the current group (a batch of joins by counts alone, each
+ * join on the group the earlier ones leave), and what the service stores to run it later.
  */
 
-export type Operation = 'commission' | 'leave' | 'recover' | 'periodic' | 'resync' | 'command';
+export type Operation = 'commission' | 'leave' | 'recover' | 'periodic' | 'resync' | 'reseed' | 'command';
 
 export type OperationInput =
   | { readonly operation: 'commission'; readonly rows: readonly CommissionRow[]; readonly rejected: readonly RejectedRow[] }
-  | { readonly operation: 'leave' | 'recover' | 'resync'; readonly meters: readonly number[] }
-  | { readonly operation: 'periodic' };
+  | { readonly operation: 'leave' | 'resync'; readonly meters: readonly number[] }
+  /** `departed`: meters that left by a plain leave and are suspected now (GREP.md §6) */
+  | { readonly operation: 'recover'; readonly meters: readonly number[]; readonly departed: readonly number[] }
+  | { readonly operation: 'periodic' | 'reseed' };
 
 /** The plan row's parameters (no secrets: node keys are sealed apart, in the plan's secrets column). */
 export type StoredPlan =
-  | { readonly operation: 'commission'; readonly affected: number[]; readonly meters: { id: number; serial: string; model: string }[]; readonly rejected: RejectedRow[] }
+  | { readonly operation: 'commission'; readonly affected: number[]; readonly meters: { id: number; serial: string; model: string }[]; readonly method: CommissionMethod; readonly rejected: RejectedRow[] }
   | { readonly operation: 'command'; readonly affected: number[]; readonly action: DisconnectorAction; readonly selector: CommandSelector; readonly rejected: RejectedRow[] }
-  | { readonly operation: Exclude<Operation, 'commission' | 'command'>; readonly affected: number[]; readonly rejected: RejectedRow[] };
+  | { readonly operation: 'recover'; readonly affected: number[]; readonly departed?: number[]; readonly rejected: RejectedRow[] }
+  | { readonly operation: Exclude<Operation, 'commission' | 'command' | 'recover'>; readonly affected: number[]; readonly rejected: RejectedRow[] };
+
+/**
+ * How a list of meters is commissioned (GREP.md §4, §7): one join each, one batch join into new
+ * chained subgroups, or a compact re-seed of the whole group with the newcomers in it. The plan sizes
+ * every one that applies and runs the cheapest in bytes.
+ */
+export type CommissionMethod = 'joins' | 'batch' | 'reseed';
+
+export interface CommissionOption {
+  readonly method: CommissionMethod;
+  readonly broadcasts: number;
+  readonly unicasts: number;
+  readonly bytes: number;
+}
 
 /** What the operator confirms. */
 export interface OperatorPlan {
@@ -38,8 +56,12 @@ export interface OperatorPlan {
   readonly costs: CostComparison;
   /** for removals: what the suspicion record (§6) adds to this plan; a re-seed would clear it */
   readonly recordAdds?: Plan['recordAdds'];
+  /** for a recovery: departed meters suspected with it (they join the record, no message reaches them) */
+  readonly departed?: readonly number[];
   /** CSV lines left out, by line number */
   readonly rejected: readonly RejectedRow[];
+  /** commissioning: the method chosen, and every method sized, cheapest first */
+  readonly commissioning?: { readonly method: CommissionMethod; readonly options: readonly CommissionOption[] };
 }
 
 function checkMembers(km: KeyManager, meters: readonly number[], what: string): void {
@@ -52,40 +74,107 @@ function checkMembers(km: KeyManager, meters: readonly number[], what: string): 
   }
 }
 
-export function planOperation(
-  input: OperationInput,
-  km: KeyManager,
-  scratch: () => KeyManager,
-  random: Random,
-): { plan: Omit<OperatorPlan, 'id'>; stored: StoredPlan; secrets: Uint8Array | undefined } {
+/** What the service saves and shows: the operator's plan, the plan row's parameters and its sealed secrets. */
+export interface Planned {
+  readonly plan: Omit<OperatorPlan, 'id'>;
+  readonly stored: StoredPlan;
+  readonly secrets: Uint8Array | undefined;
+}
+
+function planned(epoch: number, plans: readonly Plan[], rounds: readonly BaselineRound[], stored: StoredPlan, secrets?: Uint8Array): Planned {
+  const costs = compareCosts(plans, rounds);
+  return {
+    plan: {
+      operation: stored.operation,
+      epoch,
+      affected: stored.affected,
+      messages: countByKind(plans),
+      ...costs.grep,
+      costs,
+      ...(plans[0]?.recordAdds ? { recordAdds: plans[0].recordAdds } : {}),
+      rejected: stored.rejected,
+    },
+    stored,
+    secrets,
+  };
+}
+
+/**
+ * Commissioning a list of meters: sized as one join per meter (each on the group the earlier ones
+ * leave, KeyManager.planJoins), as one batch join, and as a compact re-seed with the newcomers in it;
+ * the cheapest in bytes is the plan. Joins are drawn a slice at a time so that 10^5 of them never hold
+ * up the event loop. The group is read once, at the call: if it moves on meanwhile, the plan is stale
+ * and its execution refused (STALE_PLAN), as for any plan.
+ */
+export async function planCommission(input: Extract<OperationInput, { operation: 'commission' }>, km: KeyManager): Promise<Planned> {
+  const named = new Set<number>();
+  await inSlices(input.rows, (row) => {
+    if (km.has(row.id)) throw new ServiceError('DUPLICATE_METER', `meter ${row.id} (row ${row.line}) is already a member`);
+    if (named.has(row.id)) throw new ServiceError('DUPLICATE_METER', `meter ${row.id} is named twice`);
+    named.add(row.id);
+  });
+  const { epoch, size } = km;
+  const affected = input.rows.map((row) => row.id);
+  const rounds: BaselineRound[] = [];
+  const meters: { id: number; serial: string; model: string }[] = [];
+  // one buffer filled in place: every key spread as concatBytes' arguments runs out of call stack on a large batch
+  const secrets = new Uint8Array(input.rows.length * KEY_BYTES);
+  await inSlices(input.rows, ({ id, serial, model, nodeKey }, index) => {
+    rounds.push(baselineRounds.join(size + index + 1));
+    meters.push({ id, serial, model });
+    secrets.set(nodeKey, index * KEY_BYTES);
+  });
+  const sized: { method: CommissionMethod; plans: Plan[] }[] = [];
+  // a method the group's shape rules out (a J3 or BUNDLE over its size limit) is simply not offered
+  const offer = async (method: CommissionMethod, plan: () => Iterable<Plan> | Promise<Plan[]>) => {
+    try {
+      const plans: Plan[] = [];
+      const planned = await plan();
+      await inSlices(planned, (one) => plans.push(one));
+      sized.push({ method, plans });
+    } catch (error) {
+      if (!(error instanceof GrepError)) throw error;
+    }
+  };
+  await offer('joins', () => km.planJoins(affected));
+  await offer('batch', () => {
+    const batch = km.planBatchJoin(affected);
+    // a batch below half a subgroup is the joins again
+    return batch.length === 1 && batch[0]!.messages.some((message) => message.type === 'BUNDLE') ? batch : [];
+  });
+  await offer('reseed', () => [km.planReseed(input.rows)]);
+  const options = sized.filter((option) => option.plans.length > 0).map(({ method, plans }) => ({ method, plans, ...compareCosts(plans, rounds).grep })).sort((a, b) => a.bytes - b.bytes);
+  const chosen = options[0];
+  if (!chosen) throw new ServiceError('TOO_LARGE', `no way to commission ${affected.length} meters into this group fits the message size limits: split the list`);
+  const result = planned(epoch, chosen.plans, rounds, { operation: 'commission', affected, meters, method: chosen.method, rejected: [...input.rejected] }, secrets);
+  const commissioning = { method: chosen.method, options: options.map(({ method, broadcasts, unicasts, bytes }) => ({ method, broadcasts, unicasts, bytes })) };
+  return { ...result, plan: { ...result.plan, commissioning } };
+}
+
+/** Removals, resyncs and periodic rekeys, sized on the current group. */
+export function planOperation(input: Exclude<OperationInput, { operation: 'commission' }>, km: KeyManager): Planned {
   let plans: Plan[];
   let rounds: BaselineRound[];
   let stored: StoredPlan;
-  let secrets: Uint8Array | undefined;
   switch (input.operation) {
-    case 'commission': {
-      const named = new Set<number>();
-      for (const row of input.rows) {
-        if (km.has(row.id)) throw new ServiceError('DUPLICATE_METER', `meter ${row.id} (row ${row.line}) is already a member`);
-        if (named.has(row.id)) throw new ServiceError('DUPLICATE_METER', `meter ${row.id} is named twice`);
-        named.add(row.id);
-      }
-      const copy = scratch();
-      plans = input.rows.map((row) => copy.join(row, random).plan);
-      rounds = input.rows.map((_, index) => baselineRounds.join(km.size + index + 1));
-      stored = { operation: 'commission', affected: input.rows.map((row) => row.id), meters: input.rows.map(({ id, serial, model }) => ({ id, serial, model })), rejected: [...input.rejected] };
-      secrets = concatBytes(...input.rows.map((row) => row.nodeKey));
-      break;
-    }
     case 'leave':
     case 'recover': {
+      const departed = input.operation === 'recover' ? input.departed : [];
       checkMembers(km, input.meters, input.operation === 'recover' ? 'collusion recovery' : 'a leave');
       if (input.meters.length >= km.size) throw new ServiceError('WOULD_EMPTY_GROUP', `removing all ${km.size} members would leave no group; re-initialise instead`);
-      plans = [km.planRemove(input.meters)];
+      plans = [km.planRemove(input.meters, departed)];
       rounds = [baselineRounds.remove(km.size, input.meters.length)];
-      stored = { operation: input.operation, affected: [...input.meters], rejected: [] };
+      stored = input.operation === 'recover' && departed.length > 0
+        ? { operation: 'recover', affected: [...input.meters], departed: [...departed], rejected: [] }
+        : { operation: input.operation, affected: [...input.meters], rejected: [] };
       break;
     }
+    case 'reseed':
+      if (km.size === 0) throw new ServiceError('EMPTY_SET', 'a re-seed needs a group with members');
+      plans = [km.planReseed([])];
+      rounds = [baselineRounds.reseed(km.size)];
+      stored = { operation: 'reseed', affected: [], rejected: [] };
+      break;
     case 'resync':
       checkMembers(km, input.meters, 'a resync');
       plans = input.meters.map((meter) => km.planResync(meter));
@@ -99,19 +188,6 @@ export function planOperation(
       stored = { operation: 'periodic', affected: [], rejected: [] };
       break;
   }
-  const costs = compareCosts(plans, rounds);
-  return {
-    plan: {
-      operation: input.operation,
-      epoch: km.epoch,
-      affected: stored.affected,
-      messages: countByKind(plans),
-      ...costs.grep,
-      costs,
-      ...(plans[0]?.recordAdds ? { recordAdds: plans[0].recordAdds } : {}),
-      rejected: stored.rejected,
-    },
-    stored,
-    secrets,
-  };
+  const result = planned(km.epoch, plans, rounds, stored);
+  return stored.operation === 'recover' && stored.departed ? { ...result, plan: { ...result.plan, departed: stored.departed } } : result;
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { fromHex, KEY_BYTES, type Plan } from '../grep/index.js';
+import { escapeControl } from '../text/escape.js';
 import { ServiceError } from './errors.js';
+import { inSlices } from './slices.js';
 
 /*
  * What the operator sees before confirming (ARCHITECTURE.md: plan -> confirm -> execute): the inputs
@@ -9,7 +11,14 @@ import { ServiceError } from './errors.js';
  */
 
 const meterId = z.number().int().min(1).max(0xffffffff);
-const text = z.string().trim().min(1).max(64).refine((value) => !/[,\n\r]/.test(value), 'must not contain commas or line breaks');
+const text = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .refine((value) => !/[,\n\r]/.test(value), 'must not contain commas or line breaks')
+  // a serial or model is shown on terminals and in logs: an ESC, C1 or bidi control there would act on them
+  .refine((value) => escapeControl(value) === value, 'must not contain control characters (ESC, C1, bidi controls)');
 const nodeKeyHex = z.string().regex(new RegExp(`^[0-9a-fA-F]{${KEY_BYTES * 2}}$`), `node key must be ${KEY_BYTES * 2} hex digits`);
 
 export const CommissionInput = z.object({ id: meterId, serial: text, model: text, nodeKey: nodeKeyHex }).strict();
@@ -38,17 +47,74 @@ export interface RejectedRow {
   readonly reason: string;
 }
 
+const MiB = 1024 * 1024;
+
 /**
- * `id,serial,model,nodeKey` with an optional header line. Every line is judged on its own, so the
- * operator gets all the bad lines at once; a reason names the line and field but never echoes a node key.
+ * The most one commissioning plan takes, whichever door it comes through (console, API, grepctl): a CSV
+ * of at most `csvMeters` lines besides a header line (blank lines count) and `csvBytes` bytes, or a list
+ * of at most `listMeters` meters (the console's form, scripts). Larger input is refused with TOO_LARGE
+ * before any of it is read; a larger fleet is commissioned from several files, one plan each. Planning is
+ * linear and yields to the event loop, so the bounds keep a plan reviewable and its memory in check.
  */
-export function parseCommissioningCsv(csv: string): { rows: CommissionRow[]; rejected: RejectedRow[] } {
+export const COMMISSION_LIMIT = { csvMeters: 100_000, csvBytes: 16 * MiB, listMeters: 10_000 } as const;
+
+const split = 'split the file and commission the parts one after the other';
+const HEADER = /^\s*id\s*,/i;
+
+/**
+ * Refuses a CSV over COMMISSION_LIMIT with TOO_LARGE. Cheap whatever the input: the line count stops at
+ * the first line over the limit, so the console and grepctl call it before doing any other work.
+ */
+export function checkCommissioningCsv(csv: string): void {
+  const bytes = Buffer.byteLength(csv, 'utf8');
+  if (bytes > COMMISSION_LIMIT.csvBytes) {
+    throw new ServiceError('TOO_LARGE', `the CSV is ${bytes} bytes, over the limit of ${COMMISSION_LIMIT.csvBytes / MiB} MiB per commissioning plan: ${split}`);
+  }
+  const firstBreak = csv.indexOf('\n');
+  const allowed = COMMISSION_LIMIT.csvMeters + (HEADER.test(firstBreak === -1 ? csv : csv.slice(0, firstBreak)) ? 1 : 0);
+  let lines = 0;
+  for (let at = 0; at < csv.length && lines <= allowed; lines++) {
+    const end = csv.indexOf('\n', at);
+    at = end === -1 ? csv.length : end + 1;
+  }
+  if (lines > allowed) {
+    throw new ServiceError('TOO_LARGE', `the CSV has more than ${COMMISSION_LIMIT.csvMeters} lines besides its header, the limit per commissioning plan: ${split}`);
+  }
+}
+
+/** Refuses a list of meters over COMMISSION_LIMIT with TOO_LARGE. */
+export function checkCommissionList(meters: readonly unknown[]): void {
+  if (meters.length > COMMISSION_LIMIT.listMeters) {
+    throw new ServiceError('TOO_LARGE', `${meters.length} meters are over the limit of ${COMMISSION_LIMIT.listMeters} per listed commissioning: give a larger fleet as a CSV`);
+  }
+}
+
+/** The lines of `csv` as split(/\r?\n/) would give them, one at a time rather than 10^5 strings at once. */
+function* csvLines(csv: string): Generator<string> {
+  for (let at = 0; ; ) {
+    const end = csv.indexOf('\n', at);
+    if (end === -1) {
+      yield csv.slice(at);
+      return;
+    }
+    yield csv.slice(at, csv[end - 1] === '\r' ? end - 1 : end);
+    at = end + 1;
+  }
+}
+
+/**
+ * `id,serial,model,nodeKey` with an optional header line, refused whole over COMMISSION_LIMIT. Every line
+ * is judged on its own, so the operator gets all the bad lines at once; a reason names the line and
+ * field but never echoes a node key. Read a slice at a time, so a large file never holds up the event loop.
+ */
+export async function parseCommissioningCsv(csv: string): Promise<{ rows: CommissionRow[]; rejected: RejectedRow[] }> {
+  checkCommissioningCsv(csv);
   const rows: CommissionRow[] = [];
   const rejected: RejectedRow[] = [];
   const firstLine = new Map<number, number>();
-  csv.split(/\r?\n/).forEach((raw, index) => {
+  await inSlices(csvLines(csv), (raw, index) => {
     const line = index + 1;
-    if (raw.trim() === '' || (index === 0 && /^\s*id\s*,/i.test(raw))) return;
+    if (raw.trim() === '' || (index === 0 && HEADER.test(raw))) return;
     const fields = raw.split(',');
     if (fields.length !== 4) return rejected.push({ line, reason: `expected 4 fields (id,serial,model,nodeKey), found ${fields.length}` });
     const [id, serial, model, nodeKey] = fields.map((field) => field.trim()) as [string, string, string, string];
@@ -105,6 +171,8 @@ export const baselineRounds = {
   periodic: (size: number): BaselineRound => ({ basicUnicasts: size, lkhWrappedKeys: 1 }),
   /** a member's whole path, or its KG */
   resync: (size: number): BaselineRound => ({ basicUnicasts: 1, lkhWrappedKeys: lkhDepth(size) + 1 }),
+  /** fresh everything: basic sends each member a new KG, LKH rebuilds its tree (every node wrapped for its two children) */
+  reseed: (size: number): BaselineRound => ({ basicUnicasts: size, lkhWrappedKeys: 2 * size }),
 };
 
 export function compareCosts(grep: readonly Plan[], rounds: readonly BaselineRound[]): CostComparison {

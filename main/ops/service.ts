@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { nodeCrypto, nodeRandom } from '../crypto/node.js';
-import { defaultSubgroupCap, encodeCommand, type Executed, type GrepCrypto, KEY_BYTES, KeyManager, type KeyManagerConfig, type Plan, type Random, toHex } from '../grep/index.js';
+import { defaultSubgroupCap, encodeCommand, type Executed, type GrepCrypto, GrepError, KEY_BYTES, KeyManager, type KeyManagerConfig, type Plan, type Random, type SuspicionEntry, toHex } from '../grep/index.js';
 import type { DcLink, DcReport } from '../link/client.js';
 import type { GroupRecord, KmStore, MeterStatus, OutboxEntry } from '../store/index.js';
 import { CommandConfirmations, CommandRequest, type CommandResult, planCommand } from './commands.js';
 import { Convergence, type ConvergenceResult, grepSource } from './convergence.js';
 import { DurableLink } from './durableLink.js';
 import { ServiceError } from './errors.js';
-import { type OperationInput, type OperatorPlan, planOperation, type StoredPlan } from './operations.js';
-import { CommissionInput, countByKind, MeterIds, parseCommissioningCsv, PlanId, validate } from './planning.js';
+import { type OperationInput, type OperatorPlan, planCommission, planOperation, type StoredPlan } from './operations.js';
+import { checkCommissionList, CommissionInput, countByKind, MeterIds, parseCommissioningCsv, PlanId, validate } from './planning.js';
 import { SyncTable } from './syncTable.js';
 
 export type { CommandRequest, CommandResult } from './commands.js';
@@ -44,11 +44,21 @@ export interface ServiceOptions {
   readonly onRemoved?: (meters: readonly number[]) => void;
 }
 
+/** What one plain leave puts on the medium. */
+export interface LeaveCost {
+  readonly bytes: number;
+  readonly broadcasts: number;
+  readonly unicasts: number;
+}
+
 export interface ExecutionResult extends ConvergenceResult {
   readonly planId: string;
   readonly epochFrom: number;
 }
 
+
+/** bad CSV lines named in the refusal of a CSV without one valid line; the plan of one lists them all */
+const LISTED_LINES = 20;
 
 const GroupInput = z.object({ id: z.number().int().min(0).max(0xffffffff), name: z.string().trim().min(1).max(64), plannedSize: z.number().int().min(1).max(10_000_000) }).strict();
 
@@ -141,25 +151,100 @@ export class KeyManagerService {
     this.detach();
   }
 
-  planCommission(meters: readonly CommissionInput[]): OperatorPlan {
-    const rows = validate(z.array(CommissionInput).min(1).max(100_000), meters, 'meters').map((meter, index) => ({ ...meter, line: index + 1, nodeKey: Uint8Array.from(Buffer.from(meter.nodeKey, 'hex')) }));
-    return this.plan({ operation: 'commission', rows, rejected: [] });
+  /** A short list (the console's form, scripts), checked at once; a fleet comes as a CSV. */
+  async planCommission(meters: readonly CommissionInput[]): Promise<OperatorPlan> {
+    if (Array.isArray(meters)) checkCommissionList(meters);
+    const rows = validate(z.array(CommissionInput).min(1), meters, 'meters').map((meter, index) => ({ ...meter, line: index + 1, nodeKey: Uint8Array.from(Buffer.from(meter.nodeKey, 'hex')) }));
+    const { plan, stored, secrets } = await planCommission({ operation: 'commission', rows, rejected: [] }, this.km);
+    return this.savePlan(plan, stored, secrets);
   }
 
-  /** Bad lines are reported by number in the plan; executing it with them needs { acceptRejected: true }. */
-  planCommissionCsv(csv: string): OperatorPlan {
-    const { rows, rejected } = parseCommissioningCsv(validate(z.string().max(64 * 1024 * 1024), csv, 'CSV'));
-    if (rows.length === 0) throw new ServiceError('EMPTY_SET', `no valid meter in the CSV${rejected.length ? `; bad lines: ${rejected.map((row) => row.line).join(', ')}` : ''}`);
-    return this.plan({ operation: 'commission', rows, rejected });
+  /**
+   * Bad lines are reported by number in the plan; executing it with them needs { acceptRejected: true }.
+   * The CSV is read a slice at a time (parseCommissioningCsv), so the DC link keeps its session meanwhile.
+   */
+  async planCommissionCsv(csv: string): Promise<OperatorPlan> {
+    const { rows, rejected } = await parseCommissioningCsv(validate(z.string(), csv, 'CSV'));
+    if (rows.length === 0) {
+      const listed = rejected.slice(0, LISTED_LINES).map((row) => row.line).join(', ');
+      const more = rejected.length > LISTED_LINES ? ` and ${rejected.length - LISTED_LINES} more` : '';
+      throw new ServiceError('EMPTY_SET', `no valid meter in the CSV${rejected.length ? `; bad lines: ${listed}${more}` : ''}`);
+    }
+    const { plan, stored, secrets } = await planCommission({ operation: 'commission', rows, rejected }, this.km);
+    return this.savePlan(plan, stored, secrets);
   }
 
   planLeave(meters: readonly number[]): OperatorPlan {
     return this.plan({ operation: 'leave', meters: validate(MeterIds, meters, 'meters') });
   }
 
-  /** Collusion recovery (§6): the suspected set is removed and recorded as suspect. */
+  /**
+   * Collusion recovery (§6): the suspected members are removed and recorded as suspect. Meters named
+   * here that left earlier by a plain leave are suspected as departed: their places join the record.
+   */
   planRecover(suspected: readonly number[]): OperatorPlan {
-    return this.plan({ operation: 'recover', meters: validate(MeterIds, suspected, 'suspected meters') });
+    const meters = validate(MeterIds, suspected, 'suspected meters');
+    const departed = meters.filter((meter) => !this.km.has(meter) && this.km.hasDeparted(meter));
+    const present = meters.filter((meter) => !departed.includes(meter));
+    if (present.length === 0) throw new ServiceError('EMPTY_SET', `collusion recovery needs at least one present member; to suspect departed meters ${departed.join(' ')} alone, use suspect`);
+    return this.plan({ operation: 'recover', meters: present, departed });
+  }
+
+  /** §7 re-seed: fresh keys and tokens for every member, an empty suspicion record. */
+  planReseed(): OperatorPlan {
+    return this.plan({ operation: 'reseed' });
+  }
+
+  /**
+   * What a plain leave costs now, and with `departed` suspected too: the price of the suspicion record
+   * the operator weighs against a re-seed. Sized on a member with neighbours on both sides where there
+   * is one (the dearest plain leave), without saving a plan.
+   */
+  leaveCost(departed: readonly number[] = []): { readonly meter: number; readonly now: LeaveCost; readonly withSuspects: LeaveCost } | undefined {
+    const subgroups = [...this.km.subgroups()];
+    const typical = subgroups.slice(1, -1).find((subgroup) => subgroup.members.length >= 3) ?? subgroups.find((subgroup) => subgroup.members.length > 0);
+    const meter = typical?.members[Math.min(1, typical.members.length - 1)];
+    if (meter === undefined || this.km.size < 2) return undefined;
+    const cost = (plan: Plan): LeaveCost => ({ bytes: plan.bytes, broadcasts: plan.broadcasts, unicasts: plan.unicasts });
+    try {
+      return { meter, now: cost(this.km.planRemove([meter])), withSuspects: cost(this.km.planRemove([meter], validate(MeterIds, departed, 'departed meters'))) };
+    } catch (error) {
+      if (error instanceof GrepError) throw new ServiceError(error.code === 'UNKNOWN_MEMBER' ? 'UNKNOWN_METER' : 'BAD_INPUT', error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * Departed meters found compromised later (§6): their places go into the suspicion record, with no
+   * message, committed at once; every later removal counts them until a re-seed. Returns what a plain
+   * leave of a typical member costs now, for the operator to weigh a re-seed.
+   */
+  suspect(departed: readonly number[]): { readonly suspected: readonly number[]; readonly record: number } {
+    const meters = validate(MeterIds, departed, 'departed meters');
+    const { store, actor } = this.options;
+    return this.exclusivelyNow(() => {
+      const epoch = this.km.epoch;
+      let entries: readonly SuspicionEntry[];
+      try {
+        // checks every meter before it changes anything
+        entries = this.km.suspect(meters);
+      } catch (error) {
+        if (error instanceof GrepError) throw new ServiceError(error.code === 'UNKNOWN_MEMBER' ? 'UNKNOWN_METER' : 'BAD_INPUT', error.message);
+        throw error;
+      }
+      try {
+        store.transaction(() => {
+          this.checkCommittedEpoch(epoch);
+          store.saveGroupState(this.group.id, epoch, this.km.snapshot());
+          store.audit(actor, 'suspect departed', { meters: entries.map((entry) => entry.member), places: entries, record: this.km.suspicion.length });
+        });
+      } catch (error) {
+        this.km = this.loadKm();
+        this.convergence = this.newConvergence();
+        throw error;
+      }
+      return { suspected: entries.map((entry) => entry.member), record: this.km.suspicion.length };
+    });
   }
 
   planPeriodicRekey(): OperatorPlan {
@@ -228,6 +313,7 @@ export class KeyManagerService {
     const groupId = this.group.id;
     const startedAt = new Date();
     const { seq, entry, historyId } = store.transaction(() => {
+      this.checkCommittedEpoch(this.km.epoch);
       const seq = store.nextCommandSeq(groupId);
       const sealing = { groupId, epoch: this.km.epoch, kg: this.km.groupKey(), signingKey: this.config.signingKey };
       const payload = encodeCommand(this.crypto, sealing, { seq, selector: stored.selector, action: stored.action });
@@ -270,6 +356,12 @@ export class KeyManagerService {
     return { group: this.group.name, epoch: this.km.epoch, meters: this.options.store.meterStatuses(this.group.id) };
   }
 
+  /** The synchronous twin of exclusively(), for changes that send nothing. */
+  private exclusivelyNow<T>(work: () => T): T {
+    if (this.busy) throw new ServiceError('BUSY', 'another operation is still being sent and acknowledged: wait for it to finish');
+    return work();
+  }
+
   private async exclusively<T>(work: () => Promise<T>): Promise<T> {
     if (this.busy) throw new ServiceError('BUSY', 'another operation is still being sent and acknowledged: wait for it to finish');
     this.busy = true;
@@ -290,8 +382,8 @@ export class KeyManagerService {
     return { id, stored: record.parameters as StoredPlan, secrets: record.secrets };
   }
 
-  private plan(input: OperationInput): OperatorPlan {
-    const { plan, stored, secrets } = planOperation(input, this.km, () => KeyManager.restore(this.config, this.km.snapshot(), this.random), this.random);
+  private plan(input: Exclude<OperationInput, { operation: 'commission' }>): OperatorPlan {
+    const { plan, stored, secrets } = planOperation(input, this.km);
     return this.savePlan(plan, stored, secrets);
   }
 
@@ -306,11 +398,18 @@ export class KeyManagerService {
 
   private run(stored: RekeyPlan, secrets: Uint8Array | undefined): Executed[] {
     switch (stored.operation) {
-      case 'commission':
-        return stored.meters.map((meter, index) => this.km.join({ id: meter.id, nodeKey: secrets!.slice(index * KEY_BYTES, (index + 1) * KEY_BYTES) }, this.random));
+      case 'commission': {
+        const joiners = stored.meters.map((meter, index) => ({ id: meter.id, nodeKey: secrets!.slice(index * KEY_BYTES, (index + 1) * KEY_BYTES) }));
+        if (stored.method === 'reseed') return [this.reseed(joiners)];
+        // a batch below half a subgroup runs as one join each (KeyManager.batchJoin)
+        return stored.method === 'batch' ? this.km.batchJoin(joiners, this.random) : joiners.map((joiner) => this.km.join(joiner, this.random));
+      }
       case 'leave':
+        return [this.km.remove(stored.affected, { suspected: false }, this.random)];
       case 'recover':
-        return [this.km.remove(stored.affected, { suspected: stored.operation === 'recover' }, this.random)];
+        return [this.km.remove(stored.affected, { suspected: true, departed: stored.departed ?? [] }, this.random)];
+      case 'reseed':
+        return [this.reseed([])];
       case 'periodic':
         return [this.km.periodicRekey(this.random)];
       case 'resync':
@@ -318,9 +417,15 @@ export class KeyManagerService {
     }
   }
 
+  private reseed(newcomers: readonly { id: number; nodeKey: Uint8Array }[]): Executed {
+    const executed = this.km.reseed(newcomers, this.random);
+    return { ...executed, messages: [...this.km.reseedMessages()] };
+  }
+
   private commit(planId: string, stored: RekeyPlan, executed: readonly Executed[], epochFrom: number, startedAt: Date) {
     const { store, actor } = this.options;
     const groupId = this.group.id;
+    this.checkCommittedEpoch(epochFrom);
     const entries: OutboxEntry[] = [];
     const add = (entry: Omit<OutboxEntry, 'id'>) => entries.push({ ...entry, id: store.enqueue(groupId, entry) });
     // the DC's copy of KG first: the driver sends it before the operation's messages (Convergence.converge)
@@ -334,9 +439,18 @@ export class KeyManagerService {
     if (stored.operation === 'commission') {
       stored.meters.forEach((meter, index) => {
         const place = this.km.placeOf(meter.id)!;
-        store.saveMember(groupId, { meterId: meter.id, serial: meter.serial, model: meter.model, subgroup: place.subgroup, position: place.position, joinedEpoch: executed[index]!.epoch, removedEpoch: null, status: 'member' });
+        // one join each has an epoch each; a batch or a re-seed brings every joiner in at its one epoch
+        const joinedEpoch = (executed.length === stored.meters.length ? executed[index]! : executed.at(-1)!).epoch;
+        store.saveMember(groupId, { meterId: meter.id, serial: meter.serial, model: meter.model, subgroup: place.subgroup, position: place.position, joinedEpoch, removedEpoch: null, status: 'member' });
         store.saveSync(groupId, { meterId: meter.id, ackedEpoch: null, fingerprint: null, lastSeen: null, status: 'lagging' });
       });
+    }
+    if (stored.operation === 'reseed' || (stored.operation === 'commission' && stored.method === 'reseed')) {
+      // every member has a new place: subgroups are refilled in order
+      for (const member of store.members(groupId)) {
+        const place = this.km.placeOf(member.meterId);
+        if (place) store.saveMember(groupId, { ...member, subgroup: place.subgroup, position: place.position });
+      }
     }
     if (stored.operation === 'leave' || stored.operation === 'recover') {
       for (const meter of stored.affected) {
@@ -351,6 +465,18 @@ export class KeyManagerService {
     store.audit(actor, 'execute', { plan: planId, operation: stored.operation, epochFrom, epochTo: this.km.epoch, meters: stored.affected, messages, bytes });
     store.consumePlan(planId, new Date());
     return { historyId, entries, executed: [...executed] };
+  }
+
+  /**
+   * Belt and braces to the store's writer lock: a Key Manager whose state in memory is not what the
+   * store holds was overtaken by another writer, and committing from it would undo that writer's
+   * removals. Read inside the committing transaction, so nothing can slip in between.
+   */
+  private checkCommittedEpoch(epoch: number): void {
+    const committed = this.options.store.groupEpoch(this.group.id);
+    if (committed !== epoch) {
+      throw new ServiceError('STALE_STATE', `group ${this.group.name} is at epoch ${committed} in the store but at ${epoch} in this Key Manager: another process wrote the store; nothing was executed — reopen the store and plan again`);
+    }
   }
 
   private get ackTimeout(): number {

@@ -38,8 +38,15 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const chainHash = (key: Uint8Array, previous: string, entry: AuditEntry): string =>
-  createHmac('sha256', key).update(previous).update(canonicalJson(entry)).digest('hex');
+/**
+ * canonicalJson of an entry, given its detail already canonical: the keys in sorted order written out,
+ * so a detail listing 10^5 meters is serialised once per append rather than three times.
+ */
+const entryJson = (entry: Omit<AuditEntry, 'detail'>, detailJson: string) =>
+  `{"action":${JSON.stringify(entry.action)},"actor":${JSON.stringify(entry.actor)},"at":${JSON.stringify(entry.at)},"detail":${detailJson},"id":${entry.id}}`;
+
+const chainHash = (key: Uint8Array, previous: string, entry: AuditEntry): string => chainHashOf(key, previous, canonicalJson(entry));
+const chainHashOf = (key: Uint8Array, previous: string, entryCanonical: string): string => createHmac('sha256', key).update(previous).update(entryCanonical).digest('hex');
 
 const headMac = (key: Uint8Array, lastRow: number, hash: string): string => createHmac('sha256', key).update(`audit head ${lastRow} ${hash}`).digest('hex');
 
@@ -62,9 +69,11 @@ function writeHead(db: Db, key: Uint8Array, lastRow: number, hash: string): void
 /** Appends one entry; call inside the transaction of the action it records. */
 export function appendAudit(db: Db, key: Uint8Array, actor: string, action: string, detail: unknown, at = new Date()): AuditEntry {
   const head = db.prepare('SELECT last_row, hash FROM audit_head WHERE id = 1').get() as { last_row: number; hash: string } | undefined;
-  const entry: AuditEntry = { id: (head?.last_row ?? 0) + 1, at: at.toISOString(), actor, action, detail: JSON.parse(canonicalJson(detail)) };
-  const hash = chainHash(key, head?.hash ?? GENESIS, entry);
-  db.prepare('INSERT INTO audit_log (id, at, actor, action, detail, hash) VALUES (?, ?, ?, ?, ?, ?)').run(entry.id, entry.at, actor, action, canonicalJson(entry.detail), hash);
+  const detailJson = canonicalJson(detail);
+  const fields = { id: (head?.last_row ?? 0) + 1, at: at.toISOString(), actor, action };
+  const hash = chainHashOf(key, head?.hash ?? GENESIS, entryJson(fields, detailJson));
+  const entry: AuditEntry = { ...fields, detail: JSON.parse(detailJson) as unknown };
+  db.prepare('INSERT INTO audit_log (id, at, actor, action, detail, hash) VALUES (?, ?, ?, ?, ?, ?)').run(entry.id, entry.at, actor, action, detailJson, hash);
   writeHead(db, key, entry.id, hash);
   return entry;
 }

@@ -82,11 +82,15 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
     const lines = commissioningCsv(setup.sim.fleet.profiles).trim().split('\n');
     lines.splice(5, 0, '900,SERIAL-X,GX-110,not-hex');
     lines.splice(12, 0, '901,SERIAL-Y');
-    const plan = service.planCommissionCsv(`${lines.join('\n')}\n`);
+    const plan = await service.planCommissionCsv(`${lines.join('\n')}\n`);
     expect(plan.rejected.map((row) => row.line)).toEqual([6, 13]);
     expect(plan.rejected[0]!.reason).toMatch(/nodeKey/);
     expect(plan.affected).toHaveLength(30);
-    expect(plan.messages).toMatchObject({ J3: 30, keyUpdate: 1 });
+    // into an empty group the compact re-seed (§7) is the cheapest: one roster and a short SEED each
+    expect(plan.messages).toEqual({ ROSTER: 1, SEED: 30, keyUpdate: 1 });
+    expect(plan.commissioning?.method).toBe('reseed');
+    const joins = plan.commissioning!.options.find((option) => option.method === 'joins')!;
+    expect(joins.bytes).toBeGreaterThan(2 * plan.bytes);
     expect(plan.costs.basic.unicasts).toBe((30 * 31) / 2);
 
     expect(await refusal(() => service.execute(plan.id))).toBe('REJECTED_ROWS');
@@ -95,7 +99,7 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
     expect(service.epoch).toBe(0);
 
     const commissioned = await service.execute(plan.id, { acceptRejected: true });
-    expect(commissioned).toMatchObject({ converged: true, epoch: 30, epochFrom: 0 });
+    expect(commissioned).toMatchObject({ converged: true, epoch: 1, epochFrom: 0 });
     const everyone = setup.sim.fleet.profiles.map((profile) => profile.id);
     expectConverged(setup, everyone, []);
 
@@ -109,11 +113,11 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
 
     const history = setup.store.history(1);
     expect(history.map((row) => [row.operation, row.epochFrom, row.epochTo, row.result])).toEqual([
-      ['commission', 0, 30, 'converged'],
-      ['leave', 30, 31, 'converged'],
-      ['recover', 31, 32, 'converged'],
+      ['commission', 0, 1, 'converged'],
+      ['leave', 1, 2, 'converged'],
+      ['recover', 2, 3, 'converged'],
     ]);
-    expect(history[0]!.messages).toMatchObject({ J3: 30, keyUpdate: 1 });
+    expect(history[0]!.messages).toEqual({ ROSTER: 1, SEED: 30, keyUpdate: 1 });
     expect(history.every((row) => row.durationMs !== null && row.bytes > 0)).toBe(true);
     const actions = setup.store.auditEntries().map((entry) => entry.action);
     expect(actions).toEqual(['create group', 'plan', 'execute', 'result', 'plan', 'execute', 'result', 'plan', 'execute', 'result']);
@@ -133,7 +137,7 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
     const setup = await bench(6);
     const { service } = await setup.connect();
     const meters = setup.sim.fleet.profiles.map((p) => ({ id: p.id, serial: p.serial, model: p.model, nodeKey: toHex(p.nodeKey) }));
-    await service.execute(service.planCommission(meters).id);
+    await service.execute((await service.planCommission(meters)).id);
 
     expect(await refusal(() => service.planLeave([99]))).toBe('UNKNOWN_METER');
     expect(await refusal(() => service.planCommission([meters[0]!]))).toBe('DUPLICATE_METER');
@@ -161,7 +165,7 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
   it('switches disconnectors by group command, to a list or to all, and records who confirmed', async () => {
     const setup = await bench(6);
     const { service } = await setup.connect();
-    await service.execute(service.planCommissionCsv(commissioningCsv(setup.sim.fleet.profiles)).id);
+    await service.execute((await service.planCommissionCsv(commissioningCsv(setup.sim.fleet.profiles))).id);
     expect(await refusal(() => service.planCommand({ action: 'open', meters: [42] }))).toBe('UNKNOWN_METER');
     expect(await refusal(() => service.planCommand({ action: 'open', meters: [] }))).toBe('EMPTY_SET');
     const open = service.planCommand({ action: 'open', meters: [2, 3] });
@@ -183,7 +187,7 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
   it('a commit that fails changes nothing, in the store or in the running KM', async () => {
     const setup = await bench(6);
     const { service } = await setup.connect();
-    await service.execute(service.planCommissionCsv(commissioningCsv(setup.sim.fleet.profiles)).id);
+    await service.execute((await service.planCommissionCsv(commissioningCsv(setup.sim.fleet.profiles))).id);
     const before = { epoch: service.epoch, fingerprint: committedFingerprint(setup.store), members: setup.store.members(1), audit: setup.store.auditEntries().length };
     const outbox = () => (setup.store.db.prepare('SELECT count(*) AS rows FROM outbox').get() as { rows: number }).rows;
     const rows = outbox();
@@ -206,7 +210,7 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
   it('over a lossy medium, every repair message goes through the outbox before the link', async () => {
     const setup = await bench(20, 0.05);
     const { service } = await setup.connect();
-    const results = [await service.execute(service.planCommissionCsv(commissioningCsv(setup.sim.fleet.profiles)).id)];
+    const results = [await service.execute((await service.planCommissionCsv(commissioningCsv(setup.sim.fleet.profiles))).id)];
     for (let round = 0; round < 3; round++) results.push(await service.execute(service.planPeriodicRekey().id));
     expect(results.map((result) => result.converged)).toEqual([true, true, true, true]);
     const repairs = results.reduce((sum, result) => sum + result.replays + result.rebroadcasts + result.resyncs, 0);
@@ -221,7 +225,7 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
   it('after a crash between commit and send, reopening resends the outbox and every meter converges once', async () => {
     const setup = await bench(12);
     const first = await setup.connect();
-    await first.service.execute(first.service.planCommissionCsv(commissioningCsv(setup.sim.fleet.profiles)).id);
+    const { epoch: commissioned } = await first.service.execute((await first.service.planCommissionCsv(commissioningCsv(setup.sim.fleet.profiles))).id);
     const crash = new Error('crash after commit');
     const crashing = await setup.connect({ afterCommit: () => { throw crash; } });
     first.service.close();
@@ -236,19 +240,19 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
     setup.store = KmStore.open(setup.path, PASSPHRASE);
     const pending = setup.store.pendingOutbox(1);
     expect(pending.map((entry) => entry.kind)[0]).toBe('keyUpdate');
-    expect(pending.every((entry) => entry.epoch === 13)).toBe(true);
+    expect(pending.every((entry) => entry.epoch === commissioned + 1)).toBe(true);
     const { service } = await setup.connect();
-    expect(service.epoch).toBe(13);
+    expect(service.epoch).toBe(commissioned + 1);
     const caughtUp = await service.catchUp();
     // the resent outbox alone brought every meter up: no repair was needed
     expect(caughtUp).toMatchObject({ converged: true, replays: 0, rebroadcasts: 0, resyncs: 0 });
     const remaining = setup.sim.fleet.profiles.map((p) => p.id).filter((id) => id !== 3 && id !== 8);
     expectConverged(setup, remaining, [3, 8]);
-    for (const id of remaining) expect(setup.sim.fleet.get(id).member.epoch).toBe(13);
+    for (const id of remaining) expect(setup.sim.fleet.get(id).member.epoch).toBe(commissioned + 1);
     await waitFor('the outbox accepted', () => setup.store.pendingOutbox(1).length === 0);
     // nothing lost, nothing duplicated: one row per meter, one recovery in the history, one transfer per outbox id
     expect(setup.store.members(1).map((m) => [m.meterId, m.status])).toEqual(setup.sim.fleet.profiles.map((p) => [p.id, [3, 8].includes(p.id) ? 'recovered' : 'member']));
-    expect(setup.store.history(1).map((row) => [row.operation, row.epochTo])).toEqual([['commission', 12], ['recover', 13]]);
+    expect(setup.store.history(1).map((row) => [row.operation, row.epochTo])).toEqual([['commission', commissioned], ['recover', commissioned + 1]]);
     expect(setup.store.verifyAudit().ok).toBe(true);
   }, 60_000);
 });

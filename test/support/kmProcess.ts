@@ -24,7 +24,7 @@ const profiles = meterProfiles(Number(seed), Array.from({ length: Number(meters)
 const batches = Math.ceil(profiles.length / COMMISSION_BATCH);
 
 /** Operation `n` of the sequence: commissioning in batches, then periodic rekey, leave, recovery of two, resync. */
-function plan(n: number): OperatorPlan {
+async function plan(n: number): Promise<OperatorPlan> {
   if (n < batches) return service.planCommissionCsv(commissioningCsv(profiles.slice(n * COMMISSION_BATCH, (n + 1) * COMMISSION_BATCH)));
   const members = service.status().meters.filter((meter) => meter.status === 'member').map((meter) => meter.meterId);
   const pick = (offset: number) => members[(n * 7 + offset) % members.length]!;
@@ -41,7 +41,7 @@ function plan(n: number): OperatorPlan {
 }
 
 for (let done = store.history(1).length; done < Number(operations); done = store.history(1).length) {
-  await service.execute(plan(done).id);
+  await service.execute((await plan(done)).id);
   console.log(`op ${done}`);
 }
 // a run that is not killed ends only once every meter holds the last epoch: repairs queued behind the

@@ -5,7 +5,7 @@ import { baselineRounds, compareCosts, parseCommissioningCsv } from '../../main/
 const KEY = toHex(new Uint8Array(16).fill(0xab));
 
 describe('operator plans: commissioning CSV and scheme costs', () => {
-  it('reads valid rows and reports every bad line by number without echoing a node key', () => {
+  it('reads valid rows and reports every bad line by number without echoing a node key', async () => {
     const csv = [
       'id,serial,model,nodeKey',
       `1,S-1,GX-110,${KEY}`,
@@ -17,7 +17,7 @@ describe('operator plans: commissioning CSV and scheme costs', () => {
       `5, S-5 ,GX-90 prepayment,${KEY.toUpperCase()}\r`,
       `0,S-0,GX-110,${KEY}`,
     ].join('\n');
-    const { rows, rejected } = parseCommissioningCsv(csv);
+    const { rows, rejected } = await parseCommissioningCsv(csv);
     expect(rows.map((row) => [row.line, row.id, row.serial, row.model])).toEqual([
       [2, 1, 'S-1', 'GX-110'],
       [8, 5, 'S-5', 'GX-90 prepayment'],
@@ -31,8 +31,15 @@ describe('operator plans: commissioning CSV and scheme costs', () => {
     for (const row of rejected) expect(row.reason.toLowerCase()).not.toContain(KEY.slice(2, 20));
   });
 
-  it('accepts a CSV without a header', () => {
-    expect(parseCommissioningCsv(`7,S-7,GX-110,${KEY}\n`).rows.map((row) => row.id)).toEqual([7]);
+  it('reads CRLF line ends as LF ones, numbering the lines alike', async () => {
+    const lines = ['id,serial,model,nodeKey', `1,S-1,GX-110,${KEY}`, '', '2,S-2,GX-310', `3,S-3,GX-310,${KEY}`];
+    const lf = await parseCommissioningCsv(lines.join('\n'));
+    expect(await parseCommissioningCsv(`${lines.join('\r\n')}\r\n`)).toEqual(lf);
+    expect([lf.rows.map((row) => row.line), lf.rejected.map((row) => row.line)]).toEqual([[2, 5], [4]]);
+  });
+
+  it('accepts a CSV without a header', async () => {
+    expect((await parseCommissioningCsv(`7,S-7,GX-110,${KEY}\n`)).rows.map((row) => row.id)).toEqual([7]);
   });
 
   it('prices the baselines: basic n − |C| unicasts of 48 B, LKH one broadcast of ~2·ceil(log2 n) wrapped keys per removed leaf', () => {
