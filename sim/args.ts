@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseFlagPairs } from '../main/cli/flagPairs.js';
+import { fileArg } from '../main/files/fileArg.js';
+import { type KeyFileType, readKeyFile } from '../main/files/keyFile.js';
 import { readPublicKey } from '../main/firmware/keys.js';
-import { fromHex } from '../main/grep/bytes.js';
 
 /** The committed demo vendor key (resources/firmware/README.md): what simulated meters trust unless told otherwise. */
 export const DEMO_VENDOR_KEY_PATH = fileURLToPath(new URL('../resources/firmware/demo-vendor.pub', import.meta.url));
@@ -20,26 +20,10 @@ const hostPort = z
   })
   .refine(({ port }) => port <= 65_535, 'port must be at most 65535');
 
-const keyFile = (what: string) =>
-  z.string({ error: `the ${what} file is required` }).transform((path, context) => {
-    try {
-      const text = readFileSync(path, 'utf8').trim();
-      return fromHex(text);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: `${what} ${path}: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  });
+const keyFile = (type: KeyFileType, what: string) => fileArg(z.string({ error: `the ${what} file is required` }), (path) => readKeyFile(path, type));
 
 /** readPublicKey also refuses a small-order point, which would make the meters accept forged firmware. */
-const vendorKeyFile = z.string().transform((path, context) => {
-  try {
-    return readPublicKey(path);
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: `vendor public key: ${(error as Error).message}` });
-    return z.NEVER;
-  }
-});
+const vendorKeyFile = fileArg(z.string(), readPublicKey);
 
 export const SimArgs = z
   .object({
@@ -47,8 +31,8 @@ export const SimArgs = z
     tcp: hostPort.optional(),
     serial: z.string().min(1).optional(),
     baud: z.coerce.number().int().positive().default(115_200),
-    'pairing-key': keyFile('pairing key').refine((key) => key.length === 16 || key.length === 32, 'pairing key must be 16 or 32 bytes of hex'),
-    'km-public-key': keyFile('KM public key').refine((key) => key.length === 32, 'KM public key must be 32 bytes of hex'),
+    'pairing-key': keyFile('pairing', 'pairing key'),
+    'km-public-key': keyFile('kmPublic', 'KM public key'),
     group: z.coerce.number().int().min(0).max(0xffffffff).default(1),
     loss: z.coerce.number().min(0).max(0.99).default(0),
     rate: z.coerce.number().positive().default(5_000),

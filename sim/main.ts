@@ -10,7 +10,7 @@ let args: SimArgs;
 try {
   args = parseSimArgs(process.argv.slice(2));
 } catch (error) {
-  process.stderr.write(`${(error as Error).message}\nusage: npm run sim -- --tcp host:port | --serial <tty> --pairing-key <hex file> --km-public-key <hex file> [--meters N] [--loss p] [--rate bit/s] [--latency ms] [--seed n] [--group id] [--fleet-out csv] [--model name] [--vendor-key <hex pub file>, default resources/firmware/demo-vendor.pub] [--running-sequence n, default 1]\n`);
+  process.stderr.write(`${(error as Error).message}\nusage: npm run sim -- --tcp host:port | --serial <tty> --pairing-key <key file> --km-public-key <key file> [--meters N] [--loss p] [--rate bit/s] [--latency ms] [--seed n] [--group id] [--fleet-out csv] [--model name] [--vendor-key <vendor .pub from grepctl fw keygen>, default resources/firmware/demo-vendor.pub] [--running-sequence n, default 1]\n`);
   process.exit(2);
 }
 const simulator = await startSimulator(args, (line) => process.stdout.write(`${line}\n`));

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { nodeCrypto, nodeRandom } from '../main/crypto/node.js';
 import { DcEndpoint } from '../main/link/endpoint.js';
 import { readPublicKey } from '../main/firmware/keys.js';
+import { escapeControl } from '../main/text/escape.js';
 import { DEFAULT_RUNNING_SEQUENCE, DEMO_VENDOR_KEY_PATH, type SimArgs } from './args.js';
 import { Channel } from './channel.js';
 import { DataConcentrator } from './dc.js';
@@ -38,7 +39,8 @@ export async function startSimulator(args: SimArgs, log: (line: string) => void 
     crypto: nodeCrypto,
     random: nodeRandom,
   });
-  endpoint.on('state', (state) => log(`link ${state.state} ${state.peer}${'reason' in state ? `: ${state.reason.message}` : ''}`));
+  // a reason may quote the peer's error frame: escaped, so it cannot forge log lines or drive the terminal
+  endpoint.on('state', (state) => log(`link ${state.state} ${state.peer}${'reason' in state ? `: ${escapeControl(state.reason.message)}` : ''}`));
   await endpoint.start();
   log(`simulated DC: ${args.meters} meters${args.model ? ` (${args.model})` : ''}, loss ${args.loss}, ${args.rate} bit/s, latency ${args.latency} ms` +
     `${endpoint.tcpPort !== undefined ? `, tcp ${args.tcp!.host}:${endpoint.tcpPort}` : ''}${args.serial ? `, serial ${args.serial}` : ''}`);

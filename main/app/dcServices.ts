@@ -3,6 +3,7 @@ import type { DcLink } from '../link/client.js';
 import { FirmwareService } from '../ops/firmware.js';
 import { KeyManagerService } from '../ops/service.js';
 import type { KmStore } from '../store/index.js';
+import { escapeControl } from '../text/escape.js';
 
 /**
  * The services one DC link carries: the Key Manager service and, beside it, the firmware service whose
@@ -71,6 +72,7 @@ export function openDcServices(options: DcServicesOptions, link: DcLink): DcServ
     throw error;
   }
   // repairs what an earlier session left unacknowledged; the operator's own actions wait for it (BUSY)
-  service.catchUp().then(options.onCaughtUp, (error: unknown) => console.warn('[backend] catch-up after connect:', (error as Error).message));
+  // the message may quote a DC's error frame: escaped, so it cannot forge log lines or drive the terminal
+  service.catchUp().then(options.onCaughtUp, (error: unknown) => console.warn(`[backend] catch-up after connect: ${escapeControl((error as Error).message)}`));
   return services;
 }

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { fromHex } from '../grep/index.js';
 import { CliError, ExitCode } from './errors.js';
 
 /*
@@ -42,23 +40,6 @@ export const meterIds = z
   // "3 7 9" and "3,7,9" both read naturally on a command line
   .transform((list) => list.flatMap((item) => item.split(',')).filter((item) => item !== ''))
   .pipe(z.array(integer(1, 0xffffffff)).min(1, 'give at least one meter id'));
-
-/** A key kept in a file as hex, as `npm run sim` reads its pairing key. */
-export const hexKeyFile = (what: string, lengths: readonly number[]) =>
-  text.transform((path, context) => {
-    let key: Uint8Array;
-    try {
-      key = fromHex(readFileSync(path, 'utf8').trim());
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: `${what} ${path}: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-    if (!lengths.includes(key.length)) {
-      context.addIssue({ code: 'custom', message: `${what} in ${path} must be ${lengths.join(' or ')} bytes of hex` });
-      return z.NEVER;
-    }
-    return key;
-  });
 
 export const GlobalArgs = z.object({
   db: z.string().min(1).optional(),

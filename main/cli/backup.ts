@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { KmStore, restoreBackup, StoreError, writeBackup } from '../store/index.js';
+import { KmStore, restoreBackup, StoreError, WriterLock, writeBackup } from '../store/index.js';
 import { text } from './args.js';
-import { actor, storePath, withStore } from './context.js';
+import { actor, program, storePath, withStore } from './context.js';
 import { CliError, ExitCode } from './errors.js';
 import { type Subcommand, subcommand } from './spec.js';
 import { confirm, passphrase } from './terminal.js';
@@ -44,10 +44,16 @@ const restore = subcommand({
     const storeSecret = await passphrase('GREP_PASSPHRASE', 'store passphrase');
     const refusal = await confirm(`restore replaces ${path}${existsSync(path) ? ' and everything done since the backup' : ''} with ${args.file}.`, global.yes);
     if (refusal) return { exitCode: ExitCode.notConfirmed, json: { store: path, restored: false, error: { code: 'NOT_CONFIRMED', message: refusal } }, text: refusal };
-    restoreBackup(args.file, secret, path);
+    // never under a running Key Manager: it would go on writing its own state over the restored one
+    const lock = WriterLock.acquire(path, program);
+    try {
+      restoreBackup(args.file, secret, path);
+    } finally {
+      lock.release();
+    }
     let store: KmStore;
     try {
-      store = KmStore.open(path, storeSecret);
+      store = KmStore.open(path, storeSecret, { writer: program });
     } catch (error) {
       if (!(error instanceof StoreError) || error.code !== 'WRONG_PASSPHRASE') throw error;
       throw new CliError(ExitCode.store, error.code, `restored ${path} from ${args.file}, but it does not open with this store passphrase: it keeps the one it had at backup time`);

@@ -24,11 +24,18 @@ export function storePath(global: GlobalArgs): string {
   return path;
 }
 
-/** Opens the store for `work` and closes it whatever happens, so SQLite never leaves its log behind. */
-export async function withStore<T>(global: GlobalArgs, work: (store: KmStore) => Promise<T>): Promise<T> {
+/** How the writer lock names this process to another that finds the store busy: the subcommand's words. */
+export const program = `grepctl ${process.argv.slice(2).filter((arg) => /^[a-z]+$/.test(arg)).slice(0, 2).join(' ')}`.trimEnd();
+
+/**
+ * Opens the store for `work` as its one writer (or, for the commands that only look, read-only and
+ * without the lock) and closes it whatever happens, so SQLite never leaves its log behind.
+ */
+export async function withStore<T>(global: GlobalArgs, work: (store: KmStore) => Promise<T>, access: 'write' | 'read' = 'write'): Promise<T> {
   const path = storePath(global);
   if (!existsSync(path)) throw new CliError(ExitCode.store, 'NO_STORE', `${path} does not exist: create it with grepctl init --db ${path}`);
-  const store = KmStore.open(path, await passphrase('GREP_PASSPHRASE', 'store passphrase'));
+  const store = KmStore.open(path, await passphrase('GREP_PASSPHRASE', 'store passphrase'), access === 'read' ? { readOnly: true } : { writer: program });
+  for (const warning of store.warnings) process.stderr.write(`grepctl: warning: ${warning}\n`);
   try {
     return await work(store);
   } finally {

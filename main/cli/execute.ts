@@ -32,9 +32,9 @@ function within<R>(work: Promise<R>, seconds: number): Promise<Timed<R>> {
   return Promise.race([work.then((result) => ({ result })), deadline]).finally(() => clearTimeout(timer));
 }
 
-export function operate<R>(global: GlobalArgs, makePlan: (service: KeyManagerService) => OperatorPlan, execution: Execution<R>): Promise<Outcome> {
+export function operate<R>(global: GlobalArgs, makePlan: (service: KeyManagerService) => OperatorPlan | Promise<OperatorPlan>, execution: Execution<R>): Promise<Outcome> {
   return withKeyManager(global, async ({ group, profile, link, service }) => {
-    const plan = makePlan(service);
+    const plan = await makePlan(service);
     const refusal = await showAndConfirm(global, planText(plan, group), execution.question);
     if (refusal) return { exitCode: ExitCode.notConfirmed, json: { group, plan, confirmed: false, error: { code: 'NOT_CONFIRMED', message: refusal } }, text: refusal };
 

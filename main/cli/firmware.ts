@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import type { CampaignSummary, CampaignView } from '../../preload/api.js';
+import { fileArg } from '../files/fileArg.js';
 import { type CampaignState, CHECK_CODES, readPublicKey } from '../firmware/index.js';
 import { toHex } from '../grep/index.js';
+import { escapeControl } from '../text/escape.js';
 import { campaignSummary, campaignView, packageView } from '../ops/firmwareViews.js';
 import type { CampaignRecord, GroupRecord, KmStore } from '../store/index.js';
-import { type GlobalArgs, integer, name } from './args.js';
+import { type GlobalArgs, integer, name, text } from './args.js';
 import { groupName, withFirmware, withStore } from './context.js';
 import { CliError, ExitCode } from './errors.js';
 import { activate, cancel, onCampaign, pause, push, resume } from './firmwareCampaigns.js';
-import { fileBytes, inspect, keyFile, keygen, packCommand } from './firmwarePackageFiles.js';
+import { fileBytes, inspect, keygen, packCommand } from './firmwarePackageFiles.js';
 import { campaignDetailText, campaignText, checksText, manifestText, packageText, trustedKeysText } from './firmwareReport.js';
 import { type Outcome, type Subcommand, subcommand } from './spec.js';
 
@@ -23,14 +25,14 @@ const trust = subcommand({
   usage: '--key <pub file> --label <l>',
   summary: 'trust a vendor/operator public key for staging firmware packages',
   options: { key: { type: 'string' }, label: { type: 'string' } },
-  schema: z.object({ key: keyFile(readPublicKey), label: name }),
+  schema: z.object({ key: fileArg(text, readPublicKey), label: name }),
   run: (args, global) =>
     withFirmware(global, () => undefined, async ({ group, firmware }) => {
       const trusted = firmware.trustKey(args.label, args.key);
       const publicKey = toHex(args.key);
       // a key already trusted keeps the label it was first trusted under
       const label = trusted.find((key) => key.publicKey === publicKey)?.label ?? args.label;
-      const said = label === args.label ? `trusted ${label}` : `already trusted as ${label}`;
+      const said = `${label === args.label ? 'trusted' : 'already trusted as'} ${escapeControl(label)}`;
       return { json: { group, trusted }, text: `${said} (${publicKey}) for firmware packages\n${trustedKeysText(trusted)}` };
     }),
 });
@@ -40,7 +42,7 @@ const stage = subcommand({
   usage: '<pkg>',
   summary: 'run every staging check (format, signature, size, digest, model, sequence) and keep the package if all pass; exit 6 names the failed check',
   positional: { name: 'file', many: false },
-  schema: z.object({ file: fileBytes }),
+  schema: z.object({ file: fileBytes('firmwarePackage') }),
   run: (args, global) =>
     withFirmware(global, () => undefined, async ({ group, firmware }) => {
       const view = firmware.stage(args.file);
@@ -62,7 +64,7 @@ const stage = subcommand({
  * open campaign up again and queue its round for sending, which a look must not do (nor need the DC).
  */
 const inGroup = (global: GlobalArgs, read: (store: KmStore, group: GroupRecord) => Outcome): Promise<Outcome> =>
-  withStore(global, async (store) => read(store, store.group(groupName(store, global))));
+  withStore(global, async (store) => read(store, store.group(groupName(store, global))), 'read');
 
 const packages = subcommand({
   words: ['fw', 'packages'],
@@ -72,7 +74,7 @@ const packages = subcommand({
   run: (_, global) =>
     inGroup(global, (store, group) => {
       const staged = store.firmware.packages(group.id).map(packageView);
-      return { json: { group: group.name, packages: staged }, text: staged.length === 0 ? `group ${group.name}: no staged packages` : staged.map(packageText).join('\n') };
+      return { json: { group: group.name, packages: staged }, text: staged.length === 0 ? `group ${escapeControl(group.name)}: no staged packages` : staged.map(packageText).join('\n') };
     }),
 });
 
@@ -99,7 +101,7 @@ const status = subcommand({
         const { perMeter: _, ...summary } = storedCampaign(store, group, row);
         return summary;
       });
-      return { json: { group: group.name, campaigns }, text: campaigns.length === 0 ? `group ${group.name}: no firmware campaigns` : campaigns.map(campaignText).join('\n') };
+      return { json: { group: group.name, campaigns }, text: campaigns.length === 0 ? `group ${escapeControl(group.name)}: no firmware campaigns` : campaigns.map(campaignText).join('\n') };
     }),
 });
 

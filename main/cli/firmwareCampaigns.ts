@@ -6,7 +6,7 @@ import { type FirmwareSession, withFirmware } from './context.js';
 import { ExitCode } from './errors.js';
 import { campaignOutcome, campaignText, type Goal, progressPrinter } from './firmwareReport.js';
 import { type Outcome, type Subcommand, subcommand } from './spec.js';
-import { showAndConfirm } from './terminal.js';
+import { forTerminal, showAndConfirm } from './terminal.js';
 
 /*
  * Campaigns. The service drives a campaign only while a process holds it open, so push, resume and
@@ -37,7 +37,7 @@ async function settledOrInterrupted(firmware: FirmwareService, id: number, secon
 /** Opens the service, lets `begin` start (or refuse), then waits for the goal with progress on stderr. */
 function drive(global: GlobalArgs, begin: (session: FirmwareSession) => Promise<CampaignSummary | Outcome>): Promise<Outcome> {
   let id: number | undefined;
-  const progress = progressPrinter(() => id, (line) => process.stderr.write(line));
+  const progress = progressPrinter(() => id, (line) => process.stderr.write(forTerminal(line)));
   return withFirmware(global, progress, async (session) => {
     const started = await begin(session);
     // an Outcome: the operator did not confirm

@@ -1,6 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { nodeCrypto, nodeRandom } from '../crypto/node.js';
+import { fileArg } from '../files/fileArg.js';
+import { type InputFileKind, readInputFile } from '../files/readBounded.js';
 import { FirmwareError, type FirmwarePackage, generateSigningKey, pack, parse, readSigningKey, writeSigningKeyFiles } from '../firmware/index.js';
 import { equalBytes, toHex } from '../grep/index.js';
 import { integer, text } from './args.js';
@@ -13,33 +15,8 @@ import { subcommand } from './spec.js';
  * can make and check packages on a machine that never holds group keys.
  */
 
-function readable(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (error) {
-    throw new CliError(ExitCode.badArguments, 'BAD_ARGUMENT', `cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-export const fileBytes = text.transform((path, context) => {
-  try {
-    return readable(path);
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
-
-/** A key file through its reader (firmware/keys.ts): the refusal names the file, never its content. */
-export const keyFile = (read: (path: string) => Uint8Array) =>
-  text.transform((path, context) => {
-    try {
-      return read(path);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: error instanceof FirmwareError ? error.message : `cannot read ${path}: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  });
+/** A package or an image named on the command line, bounded by its kind. */
+export const fileBytes = (kind: InputFileKind) => fileArg(text, (path) => new Uint8Array(readInputFile(path, kind)));
 
 const newFile = (what: string) => text.min(1, 'must not be empty').refine((path) => !existsSync(path), `exists already: ${what} is never overwritten`);
 
@@ -72,11 +49,11 @@ export const packCommand = subcommand({
   summary: 'sign an image into a firmware package; --seq must rise with every release of a model (meters refuse a rollback)',
   options: { image: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, seq: { type: 'string' }, key: { type: 'string' }, vendor: { type: 'string' }, output },
   schema: z.object({
-    image: fileBytes,
+    image: fileBytes('firmwareImage'),
     model: text,
     version: text,
     seq: integer(1, 0xffffffff),
-    key: keyFile(readSigningKey),
+    key: fileArg(text, readSigningKey),
     vendor: text.default('operator'),
     output: newFile('a package'),
   }),
@@ -96,7 +73,7 @@ export const inspect = subcommand({
   positional: { name: 'file', many: false },
   schema: z.object({ file: text }),
   async run({ file }) {
-    const bytes = readable(file);
+    const bytes = new Uint8Array(readInputFile(file, 'firmwarePackage'));
     let pkg: FirmwarePackage;
     try {
       pkg = parse(bytes);

@@ -2,6 +2,7 @@ import type { CampaignSummary, CampaignView, CheckView, ManifestView, PackageVie
 import { nodeCrypto } from '../crypto/node.js';
 import type { FirmwarePackage } from '../firmware/index.js';
 import { toHex } from '../grep/index.js';
+import { escapeControl } from '../text/escape.js';
 import { ExitCode } from './errors.js';
 import type { Outcome } from './spec.js';
 
@@ -12,8 +13,9 @@ export function manifestView(pkg: FirmwarePackage): ManifestView {
   return { vendor, model, version, sequence, size, digest: toHex(digest) };
 }
 
+/** vendor, model and version are the vendor's words, signed or not: escaped before a terminal sees them */
 export const manifestText = (manifest: ManifestView): string =>
-  `${manifest.vendor} ${manifest.model} version ${manifest.version} (sequence ${manifest.sequence}), ${manifest.size} B, SHA-256 ${manifest.digest}`;
+  `${escapeControl(manifest.vendor)} ${escapeControl(manifest.model)} version ${escapeControl(manifest.version)} (sequence ${manifest.sequence}), ${manifest.size} B, SHA-256 ${manifest.digest}`;
 
 const MARK: Record<CheckView['status'], string> = { passed: 'passed ', failed: 'FAILED ', skipped: 'skipped' };
 
@@ -22,7 +24,7 @@ export const checksText = (checks: readonly CheckView[]): string => checks.map((
 export const packageText = (pkg: PackageView): string => `package ${pkg.id}: ${manifestText(pkg.manifest)}\n  staged ${pkg.stagedAt}, package SHA-256 ${pkg.packageDigest}`;
 
 export const trustedKeysText = (keys: readonly TrustedKeyView[]): string =>
-  keys.length === 0 ? 'no trusted firmware keys' : keys.map((key) => `  ${key.label.padEnd(20)}  ${key.publicKey}  added ${key.addedAt}`).join('\n');
+  keys.length === 0 ? 'no trusted firmware keys' : keys.map((key) => `  ${escapeControl(key.label).padEnd(20)}  ${key.publicKey}  added ${key.addedAt}`).join('\n');
 
 const METER_STATES = ['pending', 'receiving', 'verified', 'activated', 'failed'] as const;
 
@@ -32,12 +34,12 @@ const stateCounts = (campaign: CampaignSummary): string =>
 const progressText = (campaign: CampaignSummary): string => `campaign ${campaign.id} ${campaign.status}, round ${campaign.round}: ${stateCounts(campaign)}`;
 
 export const campaignText = (campaign: CampaignSummary): string =>
-  `${progressText(campaign)}; package ${campaign.packageId} (${campaign.manifest.model} ${campaign.manifest.version}), ` +
+  `${progressText(campaign)}; package ${campaign.packageId} (${escapeControl(campaign.manifest.model)} ${escapeControl(campaign.manifest.version)}), ` +
   `${campaign.totalBlocks} blocks of ${campaign.blockSize} B, ${campaign.sentBytes} B sent`;
 
 export function campaignDetailText(campaign: CampaignView): string {
   const rows = campaign.perMeter.map((meter) => {
-    const note = meter.reason ?? (meter.version !== undefined ? `running ${meter.version}` : '');
+    const note = escapeControl(meter.reason ?? (meter.version !== undefined ? `running ${meter.version}` : ''));
     return `  ${String(meter.meterId).padStart(10)}  ${meter.state.padEnd(9)}  ${String(meter.received).padStart(6)}/${campaign.totalBlocks} blocks  ${note}`.trimEnd();
   });
   return [campaignText(campaign), `  created ${campaign.createdAt}`, ...rows].join('\n');
@@ -79,7 +81,7 @@ export function campaignOutcome(group: string, campaign: CampaignView, goal: Goa
     : interrupted
       ? `interrupted: the campaign stays stored as ${campaign.status}; ${next}`
       : campaign.status === goal
-        ? `${failed.length} ${failed.length === 1 ? 'meter' : 'meters'} failed: ${failed.map((meter) => `${meter.meterId} (${meter.reason ?? 'no reason given'})`).join(', ')}`
+        ? `${failed.length} ${failed.length === 1 ? 'meter' : 'meters'} failed: ${failed.map((meter) => `${meter.meterId} (${escapeControl(meter.reason ?? 'no reason given')})`).join(', ')}`
         : campaign.status === 'distributing' || campaign.status === 'activating'
           ? `not ${goal} within --timeout ${seconds} s: the campaign stays stored; ${next}`
           : `the campaign is ${campaign.status}`;

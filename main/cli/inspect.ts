@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toHex } from '../grep/index.js';
 import type { KmStore } from '../store/index.js';
+import { escapeControl } from '../text/escape.js';
 import type { GlobalArgs } from './args.js';
 import { groupName, withStore } from './context.js';
 import { ExitCode } from './errors.js';
@@ -14,7 +15,7 @@ import { type Outcome, type Subcommand, subcommand } from './spec.js';
 
 /** A subcommand that only reads the store. */
 const reading = (words: string[], summary: string, read: (store: KmStore, global: GlobalArgs) => Outcome): Subcommand =>
-  subcommand({ words, usage: '', summary, schema: z.object({}), run: (_, global) => withStore(global, async (store) => read(store, global)) });
+  subcommand({ words, usage: '', summary, schema: z.object({}), run: (_, global) => withStore(global, async (store) => read(store, global), 'read') });
 
 const status = reading(['status'], 'the group epoch and each meter: member or removed, in sync, lagging or unreachable, last ack', (store, global) => {
   const group = store.group(groupName(store, global));
@@ -27,12 +28,12 @@ const status = reading(['status'], 'the group epoch and each meter: member or re
   const rows = meters.map((meter) => {
     const seen = meter.sync?.lastSeen ? `last seen ${meter.sync.lastSeen}` : 'never seen';
     const acked = meter.sync?.ackedEpoch ?? '-';
-    return `  ${String(meter.meterId).padStart(10)}  ${meter.status.padEnd(9)}  ${(meter.sync?.status ?? '-').padEnd(11)}  acked ${String(acked).padStart(5)}  ${meter.serial} (${meter.model}), ${seen}`;
+    return `  ${String(meter.meterId).padStart(10)}  ${meter.status.padEnd(9)}  ${(meter.sync?.status ?? '-').padEnd(11)}  acked ${String(acked).padStart(5)}  ${escapeControl(meter.serial)} (${escapeControl(meter.model)}), ${seen}`;
   });
   const summary = Object.entries(counts).map(([state, count]) => `${count} ${state}`).join(', ') || 'no meters yet';
   return {
     json: { group: group.name, groupId: group.id, epoch: group.epoch, kmPublicKey: toHex(group.publicKey), counts, meters },
-    text: `group ${group.name} (id ${group.id}) at epoch ${group.epoch}: ${summary}\n${rows.join('\n')}`,
+    text: `group ${escapeControl(group.name)} (id ${group.id}) at epoch ${group.epoch}: ${summary}\n${rows.join('\n')}`,
   };
 });
 
@@ -42,9 +43,9 @@ const history = reading(['history'], 'every operation executed on the group: epo
   const rows = operations.map((entry) => {
     const messages = Object.entries(entry.messages).map(([kind, count]) => `${count} ${kind}`).join(', ');
     const took = entry.durationMs === null ? 'unfinished' : `${(entry.durationMs / 1000).toFixed(1)} s`;
-    return `  ${entry.startedAt}  ${entry.operation.padEnd(10)}  epoch ${entry.epochFrom} -> ${entry.epochTo}  ${entry.bytes} B (${messages})  ${took}  ${entry.result}  by ${entry.actor}`;
+    return `  ${entry.startedAt}  ${entry.operation.padEnd(10)}  epoch ${entry.epochFrom} -> ${entry.epochTo}  ${entry.bytes} B (${messages})  ${took}  ${escapeControl(entry.result)}  by ${escapeControl(entry.actor)}`;
   });
-  return { json: { group: group.name, history: operations }, text: `group ${group.name}: ${operations.length} operations\n${rows.join('\n')}` };
+  return { json: { group: group.name, history: operations }, text: `group ${escapeControl(group.name)}: ${operations.length} operations\n${rows.join('\n')}` };
 });
 
 const auditVerify = reading(['audit', 'verify'], 'walk the hash chain of the audit log; names the first edited or missing row (exit 1)', (store) => {

@@ -2,6 +2,7 @@
  * `grepctl`: the Key Manager from a shell, every operation of the UI with a plan to confirm and a
  * --json document for scripts. `grepctl --help` lists the subcommands and the exit codes.
  */
+import { escapeControl } from '../text/escape.js';
 import { backupCommands } from './backup.js';
 import { check, GLOBAL_HELP, GLOBAL_OPTIONS, GlobalArgs, splitArgv } from './args.js';
 import { CliError, classify, EXIT_CODE_HELP, ExitCode } from './errors.js';
@@ -11,6 +12,7 @@ import { inspectCommands } from './inspect.js';
 import { operationCommands } from './operations.js';
 import { setupCommands } from './setup.js';
 import type { Subcommand } from './spec.js';
+import { forTerminal, terminalJson } from './terminal.js';
 
 const SUBCOMMANDS: readonly Subcommand[] = [...setupCommands, ...operationCommands, ...groupCommands, ...inspectCommands, ...backupCommands, ...firmwareCommands];
 
@@ -53,12 +55,13 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const outcome = await command.invoke(raw, global);
     const exitCode = outcome.exitCode ?? ExitCode.ok;
-    process.stdout.write(global.json ? `${JSON.stringify({ ok: exitCode === ExitCode.ok, ...outcome.json }, null, 2)}\n` : `${outcome.text}\n`);
+    process.stdout.write(global.json ? `${terminalJson({ ok: exitCode === ExitCode.ok, ...outcome.json })}\n` : `${forTerminal(outcome.text)}\n`);
     return exitCode;
   } catch (error) {
     const { exitCode, code, message } = classify(error);
-    if (wantsJson) process.stdout.write(`${JSON.stringify({ ok: false, exitCode, error: { code, message } }, null, 2)}\n`);
-    process.stderr.write(`grepctl: ${message}\n`);
+    if (wantsJson) process.stdout.write(`${terminalJson({ ok: false, exitCode, error: { code, message } })}\n`);
+    // one line, whatever a quoted path or DC reason holds: a line break in it must not forge another
+    process.stderr.write(`grepctl: ${escapeControl(message)}\n`);
     if (exitCode === ExitCode.badArguments && found) process.stderr.write(`usage: ${usageOf(found.command)} [global options]   (grepctl --help for all)\n`);
     return exitCode;
   }

@@ -1,10 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CommissionInput } from '../ops/planning.js';
+import { fileArg } from '../files/fileArg.js';
+import { readInputFile } from '../files/readBounded.js';
+import { checkCommissioningCsv, CommissionInput } from '../ops/planning.js';
 import type { ExecutionResult, KeyManagerService, OperatorPlan } from '../ops/service.js';
 import { integer, meterIds, text } from './args.js';
+import { escapeControl } from '../text/escape.js';
+import { withKeyManager } from './context.js';
+import { ExitCode } from './errors.js';
 import { type Execution, operate } from './execute.js';
-import { resultText } from './report.js';
+import { resultText, suspectText } from './report.js';
+import { showAndConfirm } from './terminal.js';
 import { type Subcommand, subcommand } from './spec.js';
 
 /** The operations that change or repair the group's keys: each one converges or names who did not ack. */
@@ -17,14 +22,7 @@ const rekeying = (question: string): Execution<ExecutionResult> => ({
   text: resultText,
 });
 
-const csvFile = text.transform((path, context) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as Error).message}` });
-    return z.NEVER;
-  }
-});
+const csvFile = fileArg(text, (path) => readInputFile(path, 'csv').toString('utf8'));
 
 const commission = subcommand({
   words: ['commission'],
@@ -46,15 +44,18 @@ const commission = subcommand({
       else if (args.meterId !== undefined && args['node-key'] === undefined) issue('node-key', 'is required with <meterId>');
       else if (args.csv !== undefined && (args['node-key'] ?? args.serial ?? args.model) !== undefined) issue('csv', 'takes node keys, serials and models from the file only');
     }),
-  run: (args, global) =>
-    operate(
+  run: async (args, global) => {
+    // refused before the store is opened; readInputFile has already refused a file over the byte limit
+    if (args.csv !== undefined) checkCommissioningCsv(args.csv);
+    return operate(
       global,
       (service) =>
         args.csv !== undefined
           ? service.planCommissionCsv(args.csv)
           : service.planCommission([{ id: args.meterId!, nodeKey: args['node-key']!, serial: args.serial ?? `meter-${args.meterId}`, model: args.model ?? 'unspecified' }]),
       rekeying('Commissioning gives the new meters the group key.'),
-    ),
+    );
+  },
 });
 
 /** leave, recover and resync: one operation over the listed members */
@@ -87,4 +88,28 @@ const rekey = subcommand({
 
 const resync = onMeters('resync', 'send meters their whole current state by unicast under their node keys', 'The meters get their whole state again.', (service, ids) => service.planResync(ids));
 
-export const operationCommands: readonly Subcommand[] = [commission, leave, recover, rekey, resync];
+const reseed = subcommand({
+  words: ['reseed'],
+  usage: '',
+  summary: 're-seed (GREP.md §7): fresh keys for every member by one roster and one short SEED each; empties the suspicion record, so a leave is 2 broadcasts again',
+  schema: z.object({}),
+  run: (_, global) => operate(global, (service) => service.planReseed(), rekeying('Every member gets fresh keys and the suspicion record is emptied.')),
+});
+
+const suspect = subcommand({
+  words: ['suspect'],
+  usage: '<ids…>',
+  summary: 'put meters that left by a plain leave and were found compromised later into the suspicion record (no message); shows what a leave costs then',
+  positional: { name: 'ids', many: true },
+  schema: z.object({ ids: meterIds }),
+  run: (args, global) =>
+    withKeyManager(global, async ({ group, service }) => {
+      const cost = service.leaveCost(args.ids);
+      const refusal = await showAndConfirm(global, suspectText(group, args.ids, cost), 'Every later removal counts them until a re-seed.');
+      if (refusal) return { exitCode: ExitCode.notConfirmed, json: { group, meters: args.ids, cost, confirmed: false, error: { code: 'NOT_CONFIRMED', message: refusal } }, text: refusal };
+      const result = service.suspect(args.ids);
+      return { json: { group, ...result, cost, confirmed: true }, text: `meters ${result.suspected.join(' ')} are in the suspicion record of group ${escapeControl(group)} (${result.record} entries): plan a re-seed (grepctl reseed) to empty it` };
+    }),
+});
+
+export const operationCommands: readonly Subcommand[] = [commission, leave, recover, rekey, resync, reseed, suspect];

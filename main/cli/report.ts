@@ -1,6 +1,7 @@
 import type { OperatorPlan } from '../ops/operations.js';
 import type { SchemeCost } from '../ops/planning.js';
-import type { ExecutionResult } from '../ops/service.js';
+import type { ExecutionResult, KeyManagerService } from '../ops/service.js';
+import { escapeControl } from '../text/escape.js';
 
 /** What the operator reads before typing yes, and after: plans and results as text. */
 
@@ -20,9 +21,8 @@ export function planText(plan: OperatorPlan, group: string): string {
   const { grep, basic, lkh } = plan.costs;
   const saving = basic.bytes > 0 ? ` (${Math.round((100 * grep.bytes) / basic.bytes)}% of basic)` : '';
   const lines = [
-    `plan ${plan.id}: ${plan.operation} on group ${group} at epoch ${plan.epoch}`,
-    // a command to every member names none
-    plan.operation === 'command' && plan.affected.length === 0 ? '  affected meters: every member' : `  affected meters (${plan.affected.length}): ${meterList(plan.affected)}`,
+    `plan ${plan.id}: ${plan.operation} on group ${escapeControl(group)} at epoch ${plan.epoch}`,
+    `  affected meters (${plan.affected.length}): ${meterList(plan.affected)}`,
     `  messages: ${messages}: ${count(plan.broadcasts, 'broadcast')}, ${count(plan.unicasts, 'unicast')}, ${plan.bytes} B on the DC's medium`,
     `  cost  GREP   ${cost(grep)}${saving}`,
     `        basic  ${cost(basic)}`,
@@ -32,7 +32,18 @@ export function planText(plan: OperatorPlan, group: string): string {
     const { entries, broadcasts, unicasts, bytes } = plan.recordAdds;
     lines.push(`  the suspicion record (${count(entries, 'entry')}) adds ${count(broadcasts, 'broadcast')}, ${count(unicasts, 'unicast')}, ${bytes} B: a re-seed would clear it`);
   }
+  if (plan.departed?.length) lines.push(`  departed meters suspected with it (they join the suspicion record, no message): ${meterList(plan.departed)}`);
   for (const row of plan.rejected) lines.push(`  CSV line ${row.line} left out: ${row.reason}`);
+  return lines.join('\n');
+}
+
+/** What suspecting departed meters does to later leaves, before the operator confirms it. */
+export function suspectText(group: string, meters: readonly number[], leave: ReturnType<KeyManagerService['leaveCost']>): string {
+  const lines = [`suspect departed meters ${meterList(meters)} in group ${escapeControl(group)}: their places join the suspicion record, no message is sent`];
+  if (leave) {
+    lines.push(`  a plain leave (of meter ${leave.meter}) costs ${cost({ ...leave.now })} now, ${cost({ ...leave.withSuspects })} with them in the record`);
+    lines.push('  a re-seed (grepctl reseed) empties the record');
+  }
   return lines.join('\n');
 }
 

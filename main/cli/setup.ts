@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { fileArg } from '../files/fileArg.js';
+import { readKeyFile } from '../files/keyFile.js';
 import { toHex } from '../grep/index.js';
 import { DEFAULT_BAUD_RATE, DEFAULT_TCP_PORT } from '../link/transport.js';
 import { KeyManagerService } from '../ops/service.js';
 import { type DcProfile, KmStore } from '../store/index.js';
-import { hexKeyFile, integer, name, text } from './args.js';
+import { escapeControl } from '../text/escape.js';
+import { integer, name, text } from './args.js';
 import { actor, dcAddress, groupIds, storePath, withStore } from './context.js';
 import { CliError, ExitCode } from './errors.js';
 import { type Subcommand, subcommand } from './spec.js';
@@ -51,7 +54,7 @@ const groupCreate = subcommand({
       const kmPublicKey = toHex(group.publicKey);
       return {
         json: { group: group.name, id: group.id, subgroupCap: group.subgroupCap, epoch: group.epoch, kmPublicKey },
-        text: `group ${group.name} (GREP group id ${group.id}, subgroups of ${group.subgroupCap}) at epoch ${group.epoch}\nKM public key (commission the meters with it):\n${kmPublicKey}`,
+        text: `group ${escapeControl(group.name)} (GREP group id ${group.id}, subgroups of ${group.subgroupCap}) at epoch ${group.epoch}\nKM public key (commission the meters with it):\n${kmPublicKey}`,
       };
     }),
 });
@@ -66,10 +69,10 @@ const hostPort = text.regex(/^[^:\s]+(:\d{1,5})?$/, 'expected host:port, e.g. 12
 const dcAdd = subcommand({
   words: ['dc', 'add'],
   usage: '--name <n> (--tcp host:port | --serial <path> [--baud n]) --pairing-key <file>',
-  summary: 'save (or replace) a DC profile; the pairing key file holds 16 or 32 bytes as hex',
+  summary: 'save (or replace) a DC profile; the pairing key file holds 16 or 32 bytes as hex (bare, or typed GREP DC PAIRING KEY)',
   options: { name: { type: 'string' }, tcp: { type: 'string' }, serial: { type: 'string' }, baud: { type: 'string' }, 'pairing-key': { type: 'string' } },
   schema: z
-    .object({ name, tcp: hostPort.optional(), serial: text.min(1).optional(), baud: integer(50, 4_000_000).optional(), 'pairing-key': hexKeyFile('pairing key', [16, 32]) })
+    .object({ name, tcp: hostPort.optional(), serial: text.min(1).optional(), baud: integer(50, 4_000_000).optional(), 'pairing-key': fileArg(text, (path) => readKeyFile(path, 'pairing')) })
     .superRefine((args, context) => {
       if ((args.tcp === undefined) === (args.serial === undefined)) context.addIssue({ code: 'custom', path: ['tcp'], message: 'give either --tcp host:port or --serial <path>' });
       if (args.baud !== undefined && args.serial === undefined) context.addIssue({ code: 'custom', path: ['baud'], message: 'a baud rate is for --serial only' });
@@ -86,7 +89,7 @@ const dcAdd = subcommand({
         store.saveDcProfile(profile);
         store.audit(actor, replaced ? 'replace dc' : 'add dc', detail);
       });
-      return { json: { ...detail, replaced }, text: `${replaced ? 'replaced' : 'added'} DC ${profile.name}: ${detail.address}, pairing key fingerprint ${detail.pairingKeyFingerprint}` };
+      return { json: { ...detail, replaced }, text: `${replaced ? 'replaced' : 'added'} DC ${escapeControl(profile.name)}: ${escapeControl(detail.address)}, pairing key fingerprint ${detail.pairingKeyFingerprint}` };
     }),
 });
 

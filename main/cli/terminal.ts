@@ -1,4 +1,6 @@
 import { createInterface } from 'node:readline/promises';
+import { newPassphraseRefusal } from '../store/passphrase.js';
+import { escapeControl } from '../text/escape.js';
 import type { GlobalArgs } from './args.js';
 import { CliError, ExitCode } from './errors.js';
 
@@ -9,6 +11,24 @@ import { CliError, ExitCode } from './errors.js';
  */
 
 export const hasTerminal = (): boolean => process.stdin.isTTY === true;
+
+/*
+ * What grepctl prints carries strings it did not choose: serials and models from a CSV, manifest
+ * fields from a vendor, names from the store, reasons from a DC's error frames. The builders escape
+ * those fields (so none can forge a line either); everything written to the terminal passes through
+ * here as well, so a field a builder missed still cannot repaint the screen.
+ */
+
+/** `text` with every control character escaped (main/text/escape.ts) except the line breaks between its lines. */
+export const forTerminal = (text: string): string => text.split('\n').map(escapeControl).join('\n');
+
+/**
+ * The --json document. JSON.stringify escapes C0 controls but leaves DEL, C1 (xterm takes U+009B as
+ * CSI) and bidi controls raw; as \uXXXX escapes they parse back to the very same strings.
+ */
+export function terminalJson(document: unknown): string {
+  return JSON.stringify(document, null, 2).replace(/[^\x00-\x7e]/g, (char) => (escapeControl(char) === char ? char : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
 
 function readHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
@@ -45,16 +65,23 @@ function readHidden(prompt: string): Promise<string> {
 }
 
 /**
- * From `variable`, else asked on the terminal (twice when `twice`, for a passphrase being set: a typo
- * there would lock the operator out of the keys).
+ * From `variable`, else asked on the terminal. `setting` marks a passphrase being set: it must pass the
+ * one passphrase rule (store/passphrase.ts, as the console's gate), and is asked twice, since a typo
+ * there would lock the operator out of the keys.
  */
-export async function passphrase(variable: string, what: string, twice = false): Promise<string> {
+export async function passphrase(variable: string, what: string, setting = false): Promise<string> {
+  const refuseWeak = (secret: string) => {
+    const refusal = setting ? newPassphraseRefusal(secret) : undefined;
+    if (refusal) throw new CliError(ExitCode.badArguments, 'WEAK_PASSPHRASE', `the ${what} (${variable}) ${refusal}`);
+    return secret;
+  };
   const fromEnv = process.env[variable];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (fromEnv !== undefined && fromEnv !== '') return refuseWeak(fromEnv);
   if (!hasTerminal()) throw new CliError(ExitCode.badArguments, 'NO_PASSPHRASE', `no ${what}: set ${variable} or run on a terminal`);
   const typed = await readHidden(`${what}: `);
   if (typed === '') throw new CliError(ExitCode.badArguments, 'NO_PASSPHRASE', `the ${what} must not be empty`);
-  if (twice && (await readHidden(`${what} again: `)) !== typed) throw new CliError(ExitCode.badArguments, 'NO_PASSPHRASE', `the two ${what}s differ`);
+  refuseWeak(typed);
+  if (setting && (await readHidden(`${what} again: `)) !== typed) throw new CliError(ExitCode.badArguments, 'NO_PASSPHRASE', `the two ${what}s differ`);
   return typed;
 }
 
@@ -67,7 +94,7 @@ export async function confirm(question: string, yes: boolean): Promise<string | 
   if (!hasTerminal()) return 'not confirmed: no terminal to ask; pass --yes to confirm';
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await prompt.question(`${question} Type yes to go ahead: `);
+    const answer = await prompt.question(`${forTerminal(question)} Type yes to go ahead: `);
     return answer.trim() === 'yes' ? undefined : 'not confirmed: nothing was done';
   } finally {
     prompt.close();
@@ -79,7 +106,7 @@ export async function confirm(question: string, yes: boolean): Promise<string | 
  * with --json it is in the document, and on stderr only when a person is asked.
  */
 export function showAndConfirm(global: GlobalArgs, shown: string, question: string): Promise<string | undefined> {
-  if (!global.json) process.stdout.write(`${shown}\n`);
-  else if (!global.yes && hasTerminal()) process.stderr.write(`${shown}\n`);
+  if (!global.json) process.stdout.write(`${forTerminal(shown)}\n`);
+  else if (!global.yes && hasTerminal()) process.stderr.write(`${forTerminal(shown)}\n`);
   return confirm(question, global.yes);
 }

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DcProfileSpec } from '../app/backend.js';
-import { hexKeyFile } from '../cli/args.js';
 import { parseFlagPairs } from '../cli/flagPairs.js';
+import { fileArg } from '../files/fileArg.js';
+import { readKeyFile } from '../files/keyFile.js';
+import { readInputFile } from '../files/readBounded.js';
 import { DEFAULT_BAUD_RATE } from '../link/transport.js';
 
 /** The console's flags, checked whole before anything starts; every refusal names its flag. */
@@ -16,15 +17,8 @@ const dcAddress = z.string().transform((value, context) => {
   return z.NEVER;
 });
 
-const passphraseFile = z.string().transform((path, context) => {
-  try {
-    // one trailing line break is the editor's, not the passphrase's
-    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as Error).message}` });
-    return z.NEVER;
-  }
-});
+// one trailing line break is the editor's, not the passphrase's
+const passphraseFile = fileArg(z.string(), (path) => readInputFile(path, 'passphrase').toString('utf8').replace(/\r?\n$/, ''));
 
 const Flags = z
   .object({
@@ -32,7 +26,7 @@ const Flags = z
     data: z.string().min(1).optional(),
     dc: dcAddress.optional(),
     baud: z.coerce.number().int().min(50).max(4_000_000).optional(),
-    'pairing-key': hexKeyFile('pairing key', [16, 32]).optional(),
+    'pairing-key': fileArg(z.string(), (path) => readKeyFile(path, 'pairing')).optional(),
     meters: z.coerce.number().int().min(1).max(100_000).optional(),
     loss: z.coerce.number().min(0).max(0.99).optional(),
     'passphrase-file': passphraseFile.optional(),

@@ -1,6 +1,6 @@
 /**
  * `npm run console -- [--port N] [--data <dir>] [--meters N] [--loss p] [--passphrase-file <file>]`
- * or `… --dc tcp:host:port|serial:/dev/ttyX [--baud n] --pairing-key <hex file>`: the app in a browser,
+ * or `… --dc tcp:host:port|serial:/dev/ttyX [--baud n] --pairing-key <key file>`: the app in a browser,
  * for machines without the Electron binary and for the e2e tests. Without --dc it runs the embedded
  * simulated DC. Prints the URL with its session token; serves 127.0.0.1 only.
  */
@@ -16,7 +16,7 @@ const root = join(import.meta.dirname, '../..');
 const USAGE =
   'usage: npm run console -- [--port N] [--data <dir>] [--passphrase-file <file>]\n' +
   '         [--meters N] [--loss p]                                    (embedded simulated DC)\n' +
-  '         [--dc tcp:host:port | serial:/dev/ttyX [--baud n] --pairing-key <hex file>] (a real DC)';
+  '         [--dc tcp:host:port | serial:/dev/ttyX [--baud n] --pairing-key <key file>] (a real DC)';
 
 const defaultDataDir = () => join(process.env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'grep-km');
 

@@ -1,12 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fromHex, toHex } from '../grep/bytes.js';
-import { checkSigningPublicKey, type GrepCrypto, PUBLIC_KEY_BYTES, type Random, SIGNING_KEY_BYTES } from '../grep/crypto.js';
+import { writeFileSync } from 'node:fs';
+import { keyFileText, readKeyFile } from '../files/keyFile.js';
+import { InputFileError } from '../files/readBounded.js';
+import { checkSigningPublicKey, type GrepCrypto, type Random, SIGNING_KEY_BYTES } from '../grep/crypto.js';
 import { GrepError } from '../grep/errors.js';
-import { firmwareFail } from './errors.js';
 
 /**
- * Vendor/operator signing keys as hex files: `<base>.key` (the 32-byte Ed25519 seed, owner-only) and
- * `<base>.pub` (the public key staging trusts). Hex, not PEM, so an operator can compare a key by eye.
+ * Vendor/operator signing keys as typed key files (files/keyFile.ts): `<base>.key` (the 32-byte
+ * Ed25519 seed, owner-only) and `<base>.pub` (the public key staging trusts). Hex inside armor, not
+ * PEM's base64, so an operator can compare a key by eye.
  */
 
 export interface SigningKeyPair {
@@ -19,38 +20,26 @@ export function generateSigningKey(crypto: GrepCrypto, random: Random): SigningK
   return { secretKey, publicKey: crypto.publicKey(secretKey) };
 }
 
-function readHex(path: string, length: number, what: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = fromHex(readFileSync(path, 'utf8').trim());
-  } catch (error) {
-    if (error instanceof GrepError) firmwareFail('BAD_ARGUMENT', `${path}: ${what} is not hex`);
-    throw error;
-  }
-  if (bytes.length !== length) firmwareFail('BAD_ARGUMENT', `${path}: ${what} must be ${length} bytes`);
-  return bytes;
-}
-
 export function writeSigningKeyFiles(base: string, pair: SigningKeyPair): { readonly secretPath: string; readonly publicPath: string } {
   const secretPath = `${base}.key`;
   const publicPath = `${base}.pub`;
   // 'wx': never overwrite a key that may already sign deployed firmware
-  writeFileSync(secretPath, `${toHex(pair.secretKey)}\n`, { mode: 0o600, flag: 'wx' });
-  writeFileSync(publicPath, `${toHex(pair.publicKey)}\n`, { flag: 'wx' });
+  writeFileSync(secretPath, keyFileText('vendorSecret', pair.secretKey), { mode: 0o600, flag: 'wx' });
+  writeFileSync(publicPath, keyFileText('vendorPublic', pair.publicKey), { flag: 'wx' });
   return { secretPath, publicPath };
 }
 
 export function readSigningKey(path: string): Uint8Array {
-  return readHex(path, SIGNING_KEY_BYTES, 'signing key');
+  return readKeyFile(path, 'vendorSecret');
 }
 
 /** A trusted key must not be a small-order point, which would accept forged signatures. */
 export function readPublicKey(path: string): Uint8Array {
-  const key = readHex(path, PUBLIC_KEY_BYTES, 'public key');
+  const key = readKeyFile(path, 'vendorPublic');
   try {
     return checkSigningPublicKey(key, `${path}: public key`);
   } catch (error) {
-    if (error instanceof GrepError) firmwareFail('BAD_ARGUMENT', error.message);
+    if (error instanceof GrepError) throw new InputFileError('BAD_KEY_FILE', path, error.message);
     throw error;
   }
 }

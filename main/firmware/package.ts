@@ -22,6 +22,8 @@ export const DIGEST_BYTES = 32;
 export const MAX_IMAGE_BYTES = 16 << 20;
 const MAX_TEXT_BYTES = 255;
 const PREFIX_BYTES = PACKAGE_MAGIC.length + 1 + 2;
+/** the largest manifest (its length is a u16) with the largest image */
+export const MAX_PACKAGE_BYTES = PREFIX_BYTES + 0xffff + SIGNATURE_BYTES + MAX_IMAGE_BYTES;
 /**
  * Domain separation: the same operator key may sign KM messages too, and a manifest signature must
  * never be mistaken for one of them.
@@ -125,7 +127,7 @@ export function encodeEnvelope(pkg: Pick<FirmwarePackage, 'manifestBytes' | 'sig
 /** Structural parse: every length is checked before reading; nothing is verified here (verify.ts). */
 export function parse(bytes: Uint8Array): FirmwarePackage {
   return readingFormat(() => {
-    if (bytes.length > PREFIX_BYTES + 0xffff + SIGNATURE_BYTES + MAX_IMAGE_BYTES) firmwareFail('FORMAT', 'package is larger than any valid package');
+    if (bytes.length > MAX_PACKAGE_BYTES) firmwareFail('FORMAT', 'package is larger than any valid package');
     const reader = new ByteReader(bytes);
     const magic = reader.raw(PACKAGE_MAGIC.length, 'magic');
     if (!magic.every((byte, index) => byte === PACKAGE_MAGIC[index])) firmwareFail('FORMAT', 'not a firmware package (bad magic)');

@@ -44,7 +44,8 @@ export function planCommand(km: KeyManager, request: CommandRequest): { plan: Om
     }
   }
   const broadcast = { broadcasts: 1, unicasts: 0, bytes: commandBytes(selector) };
-  const affected = selector === 'all' ? [] : [...selector];
+  // 'all' is one byte on the wire, but the operator confirms whom it switches: every member, by id
+  const affected = selector === 'all' ? [...km.subgroups()].flatMap((subgroup) => subgroup.members).sort((a, b) => a - b) : [...selector];
   return {
     // every scheme sends a command once, under its group key
     plan: { operation: 'command', epoch: km.epoch, affected, messages: { command: 1 }, ...broadcast, costs: { grep: broadcast, basic: broadcast, lkh: broadcast }, rejected: [] },

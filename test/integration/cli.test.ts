@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../../main/grep/index.js';
+import { COMMISSION_LIMIT } from '../../main/ops/planning.js';
 import { parseSimArgs } from '../../sim/args.js';
 import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
 import { grepctlIn, PAIRING_KEY } from '../support/grepctl.js';
@@ -99,6 +100,16 @@ describe('grepctl against the simulated DC', () => {
     expect(sim.fleet.get(5).disconnector).toBe('closed');
   });
 
+  it('asks before switching every member, naming each one in the plan, and switches them all with --yes', async () => {
+    const members = [1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 16, 17, 18, 19, 20];
+    const refused = await json(['command', 'close', '--all'], 3);
+    expect(refused).toMatchObject({ ok: false, confirmed: false, plan: { operation: 'command', affected: members } });
+    expect(sim.fleet.get(4).disconnector).toBe('open');
+    const done = await json(['command', 'close', '--all', '--yes']);
+    expect(done.result).toMatchObject({ action: 'close', confirmed: members, missing: [] });
+    for (const id of members) expect(sim.fleet.get(id).disconnector).toBe('closed');
+  });
+
   it('names the bad flag and exits 2', async () => {
     const unknown = await grepctl(['leave', '4', '--yes', '--colour', 'red']);
     expect(unknown.code).toBe(2);
@@ -113,6 +124,15 @@ describe('grepctl against the simulated DC', () => {
     const run = await grepctl(['status'], { GREP_PASSPHRASE: 'not the passphrase' });
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('wrong passphrase');
+  });
+
+  it('refuses a CSV over the line limit with TOO_LARGE before it opens the store', async () => {
+    const tooMany = join(dir, 'too-many.csv');
+    writeFileSync(tooMany, `id,serial,model,nodeKey\n${'1,s,m,k\n'.repeat(COMMISSION_LIMIT.csvMeters + 1)}`);
+    // opening the store would refuse this passphrase (exit 4): the CSV is refused before that
+    const refused = await json(['commission', '--csv', tooMany, '--yes'], 2, { GREP_PASSPHRASE: 'not the passphrase' });
+    expect(refused.error).toMatchObject({ code: 'TOO_LARGE', message: expect.stringContaining('split the file') });
+    expect((await json(['status'])).epoch).toBe(22);
   });
 
   it('exits 5 when the DC does not answer, with the group untouched', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCrypto } from '../../main/crypto/node.js';
-import { CHECK_CODES, type StagingCheck } from '../../main/firmware/index.js';
+import { CHECK_CODES, readPublicKey, readSigningKey, type StagingCheck } from '../../main/firmware/index.js';
 import { toHex } from '../../main/grep/index.js';
 import { parseSimArgs } from '../../sim/args.js';
 import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
@@ -58,19 +58,19 @@ describe('grepctl fw: keys and package files', () => {
   it('writes an owner-only signing key and its public key, and never overwrites either', async () => {
     const made = await json(['fw', 'keygen', '-o', path('operator')]);
     expect(statSync(path('operator.key')).mode & 0o777).toBe(0o600);
-    const publicKey = readFileSync(path('operator.pub'), 'utf8').trim();
+    const publicKey = toHex(readPublicKey(path('operator.pub')));
     expect(made).toMatchObject({ ok: true, secretKeyFile: path('operator.key'), publicKeyFile: path('operator.pub'), publicKey });
-    const secret = readFileSync(path('operator.key'), 'utf8').trim();
-    expect(secret).toMatch(/^[0-9a-f]{64}$/);
-    expect(toHex(nodeCrypto.publicKey(Uint8Array.from(Buffer.from(secret, 'hex'))))).toBe(publicKey);
+    const secret = readFileSync(path('operator.key'), 'utf8');
+    expect(secret).toMatch(/^-----BEGIN GREP VENDOR SECRET KEY-----\n[0-9a-f]{64}\n-----END GREP VENDOR SECRET KEY-----\n$/);
+    expect(toHex(nodeCrypto.publicKey(readSigningKey(path('operator.key'))))).toBe(publicKey);
 
     const again = await grepctl(['fw', 'keygen', '-o', path('operator')]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('never overwritten');
-    expect(readFileSync(path('operator.key'), 'utf8').trim()).toBe(secret);
-    expect(readFileSync(path('operator.pub'), 'utf8').trim()).toBe(publicKey);
+    expect(readFileSync(path('operator.key'), 'utf8')).toBe(secret);
+    expect(toHex(readPublicKey(path('operator.pub')))).toBe(publicKey);
     // a lone .pub left over is refused too: the pair would not match
-    writeFileSync(path('lone.pub'), publicKey);
+    writeFileSync(path('lone.pub'), readFileSync(path('operator.pub')));
     expect((await grepctl(['fw', 'keygen', '-o', path('lone')])).code).toBe(2);
   });
 
@@ -140,7 +140,7 @@ describe('grepctl fw: staging and a campaign against the simulated DC', () => {
   it('refuses an untrusted, a foreign-model, a rollback and a corrupt package, naming the check, and keeps none', async () => {
     await refused(await packed('untrusted-yet', { seq: 2 }), 'signature');
     const trusted = await json(['fw', 'trust', '--key', path('vendor.pub'), '--label', 'acme']);
-    expect(trusted.trusted).toEqual([expect.objectContaining({ label: 'acme', publicKey: readFileSync(path('vendor.pub'), 'utf8').trim() })]);
+    expect(trusted.trusted).toEqual([expect.objectContaining({ label: 'acme', publicKey: toHex(readPublicKey(path('vendor.pub'))) })]);
     const again = await grepctl(['fw', 'trust', '--key', path('vendor.pub'), '--label', 'acme-2']);
     expect(again.stdout).toContain('already trusted as acme');
     expect((await grepctl(['fw', 'trust', '--key', path('km.pub.missing'), '--label', 'x'])).code).toBe(2);
@@ -222,6 +222,6 @@ describe('grepctl fw: staging and a campaign against the simulated DC', () => {
 
   it('never printed a signing key', () => {
     const printed = outputs.join('\n').toLowerCase();
-    for (const name of ['vendor', 'operator', 'intruder']) expect(printed).not.toContain(readFileSync(path(`${name}.key`), 'utf8').trim());
+    for (const name of ['vendor', 'operator', 'intruder']) expect(printed).not.toContain(toHex(readSigningKey(path(`${name}.key`))));
   });
 });

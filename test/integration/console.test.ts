@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers } from '../../main/api/handlers.js';
 import { nodeCrypto } from '../../main/crypto/node.js';
-import { pack } from '../../main/firmware/index.js';
-import { fromHex } from '../../main/grep/index.js';
+import { pack, readPublicKey, readSigningKey } from '../../main/firmware/index.js';
+import { toHex } from '../../main/grep/index.js';
 import { METER_MODELS } from '../../sim/fleet.js';
 import { Backend } from '../../main/app/backend.js';
 import { MAX_BODY_BYTES, type RunningConsole, startConsole } from '../../main/console/server.js';
@@ -178,14 +178,16 @@ describe('the console with the embedded simulated DC', () => {
     const plan = await api<PlanView>('planCommissionCsv', csv);
     expect(plan).toMatchObject({ operation: 'commission', affected: Array.from({ length: 20 }, (_, i) => i + 1), rejected: [] });
     expect(plan.confirmation).toBeUndefined();
+    // into an empty group the compact re-seed is the cheapest: one epoch for the whole fleet
+    expect(plan.messages).toMatchObject({ ROSTER: 1, SEED: 20 });
     const result = await api<ExecutionView>('execute', plan.id, {});
-    expect(result).toMatchObject({ planId: plan.id, epochFrom: 0, epoch: 20, converged: true, unreachable: [] });
+    expect(result).toMatchObject({ planId: plan.id, epochFrom: 0, epoch: 1, converged: true, unreachable: [] });
     await until('every member in sync', async () => (await api<GroupView>('group')).members.filter((m) => m.sync === 'in sync').length === 20);
     const group = await api<GroupView>('group');
-    expect(group.group).toMatchObject({ name: 'substation-1', epoch: 20, members: 20 });
+    expect(group.group).toMatchObject({ name: 'substation-1', epoch: 1, members: 20 });
     expect(stream.events.some((event) => event.type === 'progress' && event.planId === plan.id)).toBe(true);
     expect(stream.events.some((event) => event.type === 'history')).toBe(true);
-    expect(stream.events.some((event) => event.type === 'group' && event.epoch === 20)).toBe(true);
+    expect(stream.events.some((event) => event.type === 'group' && event.epoch === 1)).toBe(true);
 
     const leave = await api<PlanView>('planLeave', [7]);
     expect(leave.confirmation).toBe('7');
@@ -193,12 +195,12 @@ describe('the console with the embedded simulated DC', () => {
     expect(await refusal(api('execute', leave.id, { confirmation: '8' }))).toBe('CONFIRMATION');
     expect(await refusal(api('execute', leave.id, {}))).toBe('CONFIRMATION');
     const unchanged = await api<GroupView>('group');
-    expect(unchanged.group).toMatchObject({ epoch: 20, members: 20 });
+    expect(unchanged.group).toMatchObject({ epoch: 1, members: 20 });
     expect(unchanged.members.find((m) => m.meterId === 7)).toMatchObject({ status: 'member' });
     expect(await api('history')).toEqual(historyBefore);
 
     const removed = await api<ExecutionView>('execute', leave.id, { confirmation: '7' });
-    expect(removed).toMatchObject({ epochFrom: 20, converged: true });
+    expect(removed).toMatchObject({ epochFrom: 1, converged: true });
     const after = await api<GroupView>('group');
     expect(after.group.members).toBe(19);
     expect(after.members.find((m) => m.meterId === 7)).toMatchObject({ status: 'left', sync: 'removed', removedEpoch: removed.epoch });
@@ -208,9 +210,9 @@ describe('the console with the embedded simulated DC', () => {
 
   it('trusts the demo vendor key, stages a package signed with it and distributes it to the members, with campaign events', async () => {
     const stream = await openEvents();
-    const demoPublic = readFileSync(join(import.meta.dirname, '../../resources/firmware/demo-vendor.pub'), 'utf8').trim();
+    const demoPublic = toHex(readPublicKey(join(import.meta.dirname, '../../resources/firmware/demo-vendor.pub')));
     expect((await api<TrustedKeyView[]>('trustedKeys')).map((key) => key.publicKey)).toEqual([demoPublic]);
-    const signingKey = fromHex(readFileSync(join(import.meta.dirname, '../../resources/firmware/demo-vendor.key'), 'utf8').trim());
+    const signingKey = readSigningKey(join(import.meta.dirname, '../../resources/firmware/demo-vendor.key'));
     const image = Uint8Array.from({ length: 3000 }, (_, i) => i % 251);
     const firmware = pack(nodeCrypto, image, { vendor: 'Demo', model: METER_MODELS[0], version: '2.0.0', sequence: 2 }, signingKey);
     const staging = await api<StagingView>('stageFirmware', Buffer.from(firmware).toString('base64'));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseConsoleArgs } from '../../main/console/args.js';
+import { keyFileText } from '../../main/files/keyFile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'grep-console-args-'));
 const keyFile = join(dir, 'pairing.key');
@@ -25,5 +26,12 @@ describe('npm run console flags', () => {
     expect(() => parseConsoleArgs(['--meters', '20', '--dc', 'tcp:h:1', '--pairing-key', keyFile])).toThrow(/--meters: .*embedded simulator/);
     expect(() => parseConsoleArgs(['--port'])).toThrow('--port needs a value');
     expect(() => parseConsoleArgs(['8080'])).toThrow('unexpected argument 8080');
+  });
+
+  test('the files it reads are regular files of their kind, read through the bounded reader', () => {
+    expect(() => parseConsoleArgs(['--passphrase-file', dir])).toThrow(`--passphrase-file: ${dir} is a directory, not a regular file: a passphrase file must be a file`);
+    const vendorKey = join(dir, 'vendor.key');
+    writeFileSync(vendorKey, keyFileText('vendorSecret', new Uint8Array(32).fill(1)));
+    expect(() => parseConsoleArgs(['--dc', 'tcp:10.0.0.5:4059', '--pairing-key', vendorKey])).toThrow(`--pairing-key: ${vendorKey} is a vendor secret key; this needs a DC pairing key`);
   });
 });

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { nodeCrypto } from '../../main/crypto/node.js';
+import { keyFileText } from '../../main/files/keyFile.js';
 import { CampaignSealer, decodeFirmwareFrame, FIRMWARE_TYPE_CODE, openBlock, openKeyFrame } from '../../main/firmware/blocks.js';
 import { COMMAND_TYPE_CODE } from '../../main/grep/command.js';
 import { generateSigningKey, readPublicKey, readSigningKey, writeSigningKeyFiles } from '../../main/firmware/keys.js';
 import { encodeEnvelope, pack, parse, PACKAGE_MAGIC } from '../../main/firmware/package.js';
 import { STAGING_CHECKS, stage, stagingReport } from '../../main/firmware/verify.js';
-import { ByteWriter, MESSAGE_TYPES, seededRandom } from '../../main/grep/index.js';
+import { ByteWriter, MESSAGE_TYPES, seededRandom, toHex } from '../../main/grep/index.js';
 
 const crypto = nodeCrypto;
 const random = seededRandom(77);
@@ -101,19 +102,31 @@ describe('firmware package (SUIT-like envelope)', () => {
 });
 
 describe('signing key files', () => {
-  test('written as hex, secret owner-only, read back; never overwritten; bad files refused', () => {
+  test('written as typed hex, secret owner-only, read back; never overwritten; bad files refused', () => {
     const base = join(mkdtempSync(join(tmpdir(), 'fwkeys-')), 'vendor');
     const { secretPath, publicPath } = writeSigningKeyFiles(base, vendor);
     expect(readSigningKey(secretPath)).toEqual(vendor.secretKey);
     expect(readPublicKey(publicPath)).toEqual(vendor.publicKey);
     expect(statSync(secretPath).mode & 0o777).toBe(0o600);
     expect(() => writeSigningKeyFiles(base, stranger)).toThrow(/EEXIST/);
-    expect(readFileSync(secretPath, 'utf8').trim()).toHaveLength(64);
-    writeFileSync(`${base}.bad`, 'zz');
-    expect(() => readSigningKey(`${base}.bad`)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+    expect(readFileSync(secretPath, 'utf8')).toBe(`-----BEGIN GREP VENDOR SECRET KEY-----\n${toHex(vendor.secretKey)}\n-----END GREP VENDOR SECRET KEY-----\n`);
+    expect(readFileSync(publicPath, 'utf8')).toBe(`-----BEGIN GREP VENDOR PUBLIC KEY-----\n${toHex(vendor.publicKey)}\n-----END GREP VENDOR PUBLIC KEY-----\n`);
+    writeFileSync(`${base}.bad`, keyFileText('vendorSecret', vendor.secretKey).replace(/[0-9a-f]{64}/, 'zz'));
+    expect(() => readSigningKey(`${base}.bad`)).toThrow(expect.objectContaining({ code: 'BAD_KEY_FILE' }));
     // a small-order point would accept forged signatures
-    writeFileSync(`${base}.weak`, `01${'00'.repeat(31)}`);
-    expect(() => readPublicKey(`${base}.weak`)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+    writeFileSync(`${base}.weak`, keyFileText('vendorPublic', Uint8Array.of(1, ...new Uint8Array(31))));
+    expect(() => readPublicKey(`${base}.weak`)).toThrow(expect.objectContaining({ code: 'BAD_KEY_FILE', message: expect.stringMatching(/small-order/) }));
+  });
+
+  test('a public key is never read as the secret one, nor the reverse', () => {
+    const base = join(mkdtempSync(join(tmpdir(), 'fwkeys-')), 'vendor');
+    const { secretPath, publicPath } = writeSigningKeyFiles(base, vendor);
+    expect(() => readSigningKey(publicPath)).toThrow(expect.objectContaining({ code: 'WRONG_KEY_TYPE', message: `${publicPath} is a vendor public key; this needs a vendor secret key (the <base>.key that grepctl fw keygen wrote)` }));
+    expect(() => readPublicKey(secretPath)).toThrow(expect.objectContaining({ code: 'WRONG_KEY_TYPE', message: expect.stringMatching(/is a vendor secret key; this needs a vendor public key/) }));
+    // bare hex, as fw keygen wrote before key files were typed, says neither
+    writeFileSync(`${base}.bare`, `${toHex(vendor.publicKey)}\n`);
+    expect(() => readSigningKey(`${base}.bare`)).toThrow(expect.objectContaining({ code: 'BAD_KEY_FILE', message: expect.stringMatching(/no key type line/) }));
+    expect(() => readPublicKey(`${base}.bare`)).toThrow(expect.objectContaining({ code: 'BAD_KEY_FILE', message: expect.stringMatching(/no key type line/) }));
   });
 });
 

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeCrypto } from '../../main/crypto/node.js';
-import { readPublicKey } from '../../main/firmware/keys.js';
-import { fromHex, toHex } from '../../main/grep/index.js';
+import { keyFileText } from '../../main/files/keyFile.js';
+import { readPublicKey, readSigningKey } from '../../main/firmware/keys.js';
+import { toHex } from '../../main/grep/index.js';
 import { DEMO_VENDOR_KEY_PATH, parseSimArgs } from '../../sim/args.js';
 import { startSimulator } from '../../sim/simulator.js';
 
@@ -16,10 +17,12 @@ writeFileSync(kmKey, 'ab'.repeat(32));
 const keys = ['--pairing-key', pairing, '--km-public-key', kmKey];
 const vendorPub = toHex(nodeCrypto.publicKey(new Uint8Array(32).fill(7)));
 const vendorKey = join(dir, 'vendor.pub');
-writeFileSync(vendorKey, `${vendorPub}\n`);
+writeFileSync(vendorKey, keyFileText('vendorPublic', nodeCrypto.publicKey(new Uint8Array(32).fill(7))));
+const vendorSecret = join(dir, 'vendor.key');
+writeFileSync(vendorSecret, keyFileText('vendorSecret', new Uint8Array(32).fill(7)));
 // the identity point: small order, so it would accept forged signatures
 const smallOrder = join(dir, 'small-order.pub');
-writeFileSync(smallOrder, `01${'00'.repeat(31)}`);
+writeFileSync(smallOrder, keyFileText('vendorPublic', Uint8Array.of(1, ...new Uint8Array(31))));
 
 describe('npm run sim arguments', () => {
   it('takes the documented flags with their defaults', () => {
@@ -51,8 +54,8 @@ describe('npm run sim arguments', () => {
   });
 
   it('ships a demo vendor key whose secret half matches its public half', () => {
-    const secret = readFileSync(DEMO_VENDOR_KEY_PATH.replace(/\.pub$/, '.key'), 'utf8').trim();
-    expect(toHex(nodeCrypto.publicKey(fromHex(secret)))).toBe(toHex(readPublicKey(DEMO_VENDOR_KEY_PATH)));
+    const secret = readSigningKey(DEMO_VENDOR_KEY_PATH.replace(/\.pub$/, '.key'));
+    expect(toHex(nodeCrypto.publicKey(secret))).toBe(toHex(readPublicKey(DEMO_VENDOR_KEY_PATH)));
   });
 
   it.each([
@@ -63,11 +66,14 @@ describe('npm run sim arguments', () => {
     [['--tcp', '127.0.0.1:1', '--loss', '1.5', ...keys], /--loss/],
     [['--tcp', '127.0.0.1:1', '--meters', '0', ...keys], /--meters/],
     [['--tcp', '127.0.0.1:1', '--colour', 'red', ...keys], /colour/],
-    [['--tcp', '127.0.0.1:1', '--pairing-key', join(dir, 'missing'), '--km-public-key', kmKey], /pairing key .*missing/],
-    [['--tcp', '127.0.0.1:1', '--pairing-key', kmKey, '--km-public-key', pairing], /KM public key must be 32 bytes/],
+    [['--tcp', '127.0.0.1:1', '--pairing-key', join(dir, 'missing'), '--km-public-key', kmKey], /--pairing-key: .*missing: no such file/],
+    [['--tcp', '127.0.0.1:1', '--pairing-key', kmKey, '--km-public-key', pairing], /--km-public-key: .*a KM public key is 32 bytes of hex, not 16/],
+    [['--tcp', '127.0.0.1:1', '--pairing-key', vendorSecret, '--km-public-key', kmKey], /--pairing-key: .*vendor\.key is a vendor secret key; this needs a DC pairing key/],
+    [['--tcp', '127.0.0.1:1', '--pairing-key', '/dev/zero', '--km-public-key', kmKey], /--pairing-key: \/dev\/zero is a character device, not a regular file/],
     [['--tcp'], /needs a value/],
     [['--tcp', '127.0.0.1:1', ...keys, '--vendor-key', join(dir, 'missing.pub')], /--vendor-key: .*missing\.pub/],
-    [['--tcp', '127.0.0.1:1', ...keys, '--vendor-key', pairing], /--vendor-key: .*32 bytes/],
+    [['--tcp', '127.0.0.1:1', ...keys, '--vendor-key', pairing], /--vendor-key: .*no key type line/],
+    [['--tcp', '127.0.0.1:1', ...keys, '--vendor-key', vendorSecret], /--vendor-key: .*vendor\.key is a vendor secret key; this needs a vendor public key/],
     [['--tcp', '127.0.0.1:1', ...keys, '--vendor-key', smallOrder], /--vendor-key: .*small-order point/],
     [['--tcp', '127.0.0.1:1', ...keys, '--running-sequence', '0'], /--running-sequence/],
     [['--tcp', '127.0.0.1:1', ...keys, '--running-sequence', '1.5'], /--running-sequence/],
