@@ -3,10 +3,10 @@ import { fillSubgroups, plannedSeeds, seedMessage, seedSubgroups } from './chain
 import { checkKey, KEY_BYTES, type Random } from './crypto.js';
 import { fail } from './errors.js';
 import type { GroupState } from './groupState.js';
-import { join, planJoins } from './join.js';
+import { checkNewcomers, join, planJoins } from './join.js';
 import { bundleSize, encodeBundle } from './payloads.js';
 import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from './plan.js';
-import { checkU32, Flag, messageSize, ROSTER_PART_MEMBERS } from './wire.js';
+import { Flag, messageSize, ROSTER_PART_MEMBERS } from './wire.js';
 
 /*
  * Batch join (GREP.md §4): k meters commissioned into a running group in one operation. A large batch
@@ -22,13 +22,7 @@ export const batchThreshold = (cap: number) => Math.max(1, Math.ceil(cap / 2));
 
 function checkJoiners(state: GroupState, joiners: readonly number[]): void {
   if (joiners.length === 0) fail('EMPTY_SET', 'a batch join needs at least one meter');
-  const named = new Set<number>();
-  for (const id of joiners) {
-    checkU32(id, 'meter id');
-    if (state.members.has(id)) fail('DUPLICATE_MEMBER', `meter ${id} is already a member`);
-    if (named.has(id)) fail('DUPLICATE_MEMBER', `meter ${id} is named twice`);
-    named.add(id);
-  }
+  checkNewcomers(state, joiners);
 }
 
 function checkLargeBatch(state: GroupState, joiners: readonly number[]): void {

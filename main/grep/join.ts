@@ -53,6 +53,17 @@ export function planJoin(state: GroupState, member: number): Plan {
   return summarisePlan('join', state.epoch, messages);
 }
 
+/** Every id a valid meter id, none a member already, none named twice: checked before any joins. */
+export function checkNewcomers(state: GroupState, members: readonly number[]): void {
+  const named = new Set<number>();
+  for (const member of members) {
+    checkU32(member, 'meter id');
+    if (state.members.has(member)) fail('DUPLICATE_MEMBER', `meter ${member} is already a member`);
+    if (named.has(member)) fail('DUPLICATE_MEMBER', `meter ${member} is named twice`);
+    named.add(member);
+  }
+}
+
 /**
  * The plans of joining `members` one after the other, each sized on the group the earlier ones leave,
  * exactly as planJoin before each join would size it, without drawing a key or changing the state, in
@@ -61,13 +72,7 @@ export function planJoin(state: GroupState, member: number): Plan {
  * a join that no decoder could accept (its J3 over MAX_MESSAGE_BYTES) would stop running it part way.
  */
 export function planJoins(state: GroupState, members: readonly number[]): IterableIterator<Plan> {
-  const named = new Set<number>();
-  for (const member of members) {
-    checkU32(member, 'meter id');
-    if (state.members.has(member)) fail('DUPLICATE_MEMBER', `meter ${member} is already a member`);
-    if (named.has(member)) fail('DUPLICATE_MEMBER', `meter ${member} is named twice`);
-    named.add(member);
-  }
+  checkNewcomers(state, members);
   const shape = shapeOf(state);
   const { subgroupCap, epoch } = state;
   return (function* () {

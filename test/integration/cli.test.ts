@@ -44,35 +44,37 @@ describe('grepctl against the simulated DC', () => {
     expect(run.stderr).toContain('already exists');
   });
 
-  it('commissions the fleet from its CSV and every meter acks', async () => {
+  it('commissions the fleet from its CSV by compact re-seed, the cheapest of the three methods, and every meter acks', async () => {
     const done = await json(['commission', '--csv', join(dir, 'fleet.csv'), '--yes']);
     expect(done.plan.affected).toHaveLength(20);
-    expect(done.result).toMatchObject({ converged: true, epochFrom: 0, epoch: 20, unreachable: [] });
+    expect(done.plan.commissioning.method).toBe('reseed');
+    expect(done.plan.messages).toMatchObject({ ROSTER: 1, SEED: 20 });
+    expect(done.result).toMatchObject({ converged: true, epochFrom: 0, epoch: 1, unreachable: [] });
   });
 
   it('shows a leave plan but changes nothing without --yes and without a terminal', async () => {
     const refused = await json(['leave', '7'], 3);
     expect(refused).toMatchObject({ ok: false, confirmed: false, plan: { operation: 'leave', affected: [7] } });
-    expect((await json(['status'])).epoch).toBe(20);
+    expect((await json(['status'])).epoch).toBe(1);
   });
 
   it('executes a leave and a collusion recovery, each converging at a new epoch', async () => {
-    expect((await json(['leave', '7', '--yes'])).result).toMatchObject({ converged: true, epochFrom: 20, epoch: 21 });
+    expect((await json(['leave', '7', '--yes'])).result).toMatchObject({ converged: true, epochFrom: 1, epoch: 2 });
     const recovered = await json(['recover', '3', '11', '15', '--yes']);
     expect(recovered.plan.affected).toEqual([3, 11, 15]);
-    expect(recovered.result).toMatchObject({ converged: true, epochFrom: 21, epoch: 22 });
+    expect(recovered.result).toMatchObject({ converged: true, epochFrom: 2, epoch: 3 });
   });
 
   it('reports every remaining meter in sync at the epoch the simulated meters really hold', async () => {
     const status = await json(['status']);
-    expect(status.epoch).toBe(22);
+    expect(status.epoch).toBe(3);
     const members = status.meters.filter((meter: any) => meter.status === 'member');
     expect(members.map((meter: any) => meter.meterId)).toEqual([1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 16, 17, 18, 19, 20]);
     const kg = sim.fleet.get(1).member.groupKey!;
     for (const meter of members) {
-      expect(meter.sync).toMatchObject({ status: 'in sync', ackedEpoch: 22 });
+      expect(meter.sync).toMatchObject({ status: 'in sync', ackedEpoch: 3 });
       const simulated = sim.fleet.get(meter.meterId);
-      expect(simulated.member.epoch).toBe(22);
+      expect(simulated.member.epoch).toBe(3);
       expect(equalBytes(simulated.member.groupKey!, kg)).toBe(true);
       expect(meter.sync.fingerprint).toBe(toHex(simulated.fingerprint));
     }
@@ -84,9 +86,9 @@ describe('grepctl against the simulated DC', () => {
   it('records the history and an intact audit chain', async () => {
     const { history } = await json(['history']);
     expect(history.map((entry: any) => [entry.operation, entry.epochFrom, entry.epochTo, entry.result])).toEqual([
-      ['commission', 0, 20, 'converged'],
-      ['leave', 20, 21, 'converged'],
-      ['recover', 21, 22, 'converged'],
+      ['commission', 0, 1, 'converged'],
+      ['leave', 1, 2, 'converged'],
+      ['recover', 2, 3, 'converged'],
     ]);
     const { audit } = await json(['audit', 'verify']);
     expect(audit.ok).toBe(true);
@@ -108,6 +110,25 @@ describe('grepctl against the simulated DC', () => {
     const done = await json(['command', 'close', '--all', '--yes']);
     expect(done.result).toMatchObject({ action: 'close', confirmed: members, missing: [] });
     for (const id of members) expect(sim.fleet.get(id).disconnector).toBe('closed');
+  });
+
+  it('suspects a meter that left earlier, then re-seeds: the record is empty and a leave is two broadcasts again', async () => {
+    const refused = await json(['suspect', '7'], 3);
+    expect(refused).toMatchObject({ confirmed: false, meters: [7] });
+    expect(refused.cost.withSuspects.bytes).toBeGreaterThan(refused.cost.now.bytes);
+    expect(await json(['suspect', '7', '--yes'])).toMatchObject({ suspected: [7], record: 4 });
+    // a member is not a departed meter: a bad argument
+    expect((await grepctl(['suspect', '8', '--yes'])).code).toBe(2);
+    const burdened = await json(['leave', '8'], 3);
+    expect(burdened.plan.recordAdds.entries).toBe(4);
+    const reseeded = await json(['reseed', '--yes']);
+    expect(reseeded.plan.messages).toMatchObject({ ROSTER: 1, SEED: 16 });
+    expect(reseeded.result).toMatchObject({ converged: true });
+    const plain = await json(['leave', '8'], 3);
+    expect(plain.plan.recordAdds).toBeUndefined();
+    expect(plain.plan.broadcasts).toBe(2);
+    expect(equalBytes(sim.fleet.get(8).member.groupKey!, sim.fleet.get(1).member.groupKey!)).toBe(true);
+    for (const gone of [3, 7, 11, 15]) expect(equalBytes(sim.fleet.get(gone).member.groupKey ?? new Uint8Array(16), sim.fleet.get(1).member.groupKey!)).toBe(false);
   });
 
   it('names the bad flag and exits 2', async () => {
@@ -132,7 +153,7 @@ describe('grepctl against the simulated DC', () => {
     // opening the store would refuse this passphrase (exit 4): the CSV is refused before that
     const refused = await json(['commission', '--csv', tooMany, '--yes'], 2, { GREP_PASSPHRASE: 'not the passphrase' });
     expect(refused.error).toMatchObject({ code: 'TOO_LARGE', message: expect.stringContaining('split the file') });
-    expect((await json(['status'])).epoch).toBe(22);
+    expect((await json(['status'])).epoch).toBe(4);
   });
 
   it('exits 5 when the DC does not answer, with the group untouched', async () => {
@@ -140,7 +161,7 @@ describe('grepctl against the simulated DC', () => {
     const run = await grepctl(['rekey', '--dc', 'nowhere', '--yes', '--timeout', '2']);
     expect(run.code).toBe(5);
     expect(run.stderr).toContain('127.0.0.1:1');
-    expect((await json(['status'])).epoch).toBe(22);
+    expect((await json(['status'])).epoch).toBe(4);
   });
 
   it('restores an encrypted backup only when confirmed and with the backup passphrase', async () => {
@@ -150,7 +171,7 @@ describe('grepctl against the simulated DC', () => {
     expect((await json(['restore', backup], 3, env)).restored).toBe(false);
     expect((await grepctl(['restore', backup, '--yes'], { GREP_BACKUP_PASSPHRASE: 'guessed' })).code).toBe(4);
     expect((await json(['restore', backup, '--yes'], 0, env)).restored).toBe(true);
-    expect((await json(['status'])).epoch).toBe(22);
+    expect((await json(['status'])).epoch).toBe(4);
     expect((await json(['audit', 'verify'])).audit.ok).toBe(true);
   });
 

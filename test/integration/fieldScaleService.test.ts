@@ -2,14 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
-import { KeyManager, kgFingerprint, toHex } from '../../main/grep/index.js';
+import { toHex } from '../../main/grep/index.js';
 import { ServiceError } from '../../main/ops/errors.js';
 import { KeyManagerService } from '../../main/ops/service.js';
 import type { KmStore } from '../../main/store/index.js';
 import { commissioningCsv } from '../../sim/fleet.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
-import { startKmLink, storeWithSimulatedDc } from '../support/kmBench.js';
+import { committedFingerprint, startKmLink, storeWithSimulatedDc } from '../support/kmBench.js';
 
 /*
  * Issue 11 through the service, against the simulated DC over real TCP: commissioning picks the
@@ -33,13 +32,6 @@ async function running(meters: number): Promise<{ store: KmStore; sim: RunningSi
   const service = KeyManagerService.open({ store, group: 'dc-1', actor: 'operator', link, ackTimeout: 0.5, maxRounds: 20 });
   cleanups.push(() => link.stop(), () => service.close());
   return { store, sim, service };
-}
-
-function committedFingerprint(store: KmStore): string {
-  const group = store.group('dc-1');
-  const { state, signingKey } = store.groupSecrets(group.id);
-  const km = KeyManager.restore({ groupId: group.id, signingKey, subgroupCap: group.subgroupCap, crypto: nodeCrypto }, state, nodeRandom);
-  return toHex(kgFingerprint(nodeCrypto, km.groupKey()));
 }
 
 const holders = (sim: RunningSimulator, fingerprint: string) => sim.fleet.profiles.filter((p) => toHex(sim.fleet.get(p.id).fingerprint) === fingerprint).map((p) => p.id);

@@ -6,8 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHandlers } from '../../main/api/handlers.js';
 import { Backend } from '../../main/app/backend.js';
 import { startConsole } from '../../main/console/server.js';
-import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
-import { KeyManager, kgFingerprint, toHex } from '../../main/grep/index.js';
+import { toHex } from '../../main/grep/index.js';
 import { ServiceError } from '../../main/ops/errors.js';
 import { KeyManagerService } from '../../main/ops/service.js';
 import { KmStore } from '../../main/store/index.js';
@@ -15,7 +14,7 @@ import { commissioningCsv } from '../../sim/fleet.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
 import type { ExecutionView, PlanView } from '../../preload/api.js';
 import { grepctlIn, PASSPHRASE } from '../support/grepctl.js';
-import { startKmLink, storeWithSimulatedDc } from '../support/kmBench.js';
+import { committedFingerprint, startKmLink, storeWithSimulatedDc } from '../support/kmBench.js';
 
 /*
  * The audit's HIGH finding: a console holding epoch 50 in memory while grepctl moved the store to 51
@@ -33,14 +32,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'grep-one-writer-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** The KG fingerprint of the state committed in the store, as a restarted Key Manager would hold it. */
-function committedFingerprint(store: KmStore): string {
-  const group = store.group('dc-1');
-  const { state, signingKey } = store.groupSecrets(group.id);
-  const km = KeyManager.restore({ groupId: group.id, signingKey, subgroupCap: group.subgroupCap, crypto: nodeCrypto }, state, nodeRandom);
-  return toHex(kgFingerprint(nodeCrypto, km.groupKey()));
 }
 
 const holds = (sim: RunningSimulator, meter: number, fingerprint: string) => toHex(sim.fleet.get(meter).fingerprint) === fingerprint;

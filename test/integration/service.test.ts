@@ -2,15 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
-import { KeyManager, kgFingerprint, toHex } from '../../main/grep/index.js';
+import { toHex } from '../../main/grep/index.js';
 import type { DcLink } from '../../main/link/client.js';
 import { ServiceError } from '../../main/ops/errors.js';
 import { KeyManagerService, type ServiceOptions } from '../../main/ops/service.js';
 import { KmStore } from '../../main/store/index.js';
 import { commissioningCsv } from '../../sim/fleet.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
-import { startKmLink, storeWithSimulatedDc } from '../support/kmBench.js';
+import { committedFingerprint, startKmLink, storeWithSimulatedDc } from '../support/kmBench.js';
 import { waitFor } from '../support/net.js';
 
 const PASSPHRASE = 'operator passphrase';
@@ -46,14 +45,6 @@ async function bench(meters: number, loss = 0): Promise<Bench> {
   };
   cleanups.push(() => result.store.close());
   return result;
-}
-
-/** The KG fingerprint the committed KM state holds, read back from the store as a restart would. */
-function committedFingerprint(store: KmStore): string {
-  const group = store.group('dc-1');
-  const { state, signingKey } = store.groupSecrets(group.id);
-  const km = KeyManager.restore({ groupId: group.id, signingKey, subgroupCap: group.subgroupCap, crypto: nodeCrypto }, state, nodeRandom);
-  return toHex(kgFingerprint(nodeCrypto, km.groupKey()));
 }
 
 async function refusal(work: () => unknown): Promise<string | undefined> {

@@ -1,4 +1,5 @@
-import { nodeRandom } from '../../main/crypto/node.js';
+import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
+import { KeyManager, kgFingerprint, toHex } from '../../main/grep/index.js';
 import type { DcLink } from '../../main/link/client.js';
 import { linkToDc } from '../../main/ops/dcLink.js';
 import { KeyManagerService } from '../../main/ops/service.js';
@@ -33,4 +34,12 @@ export async function storeWithSimulatedDc(path: string, passphrase: string, fle
   });
   store.saveDcProfile({ name: 'dc-1', transport: 'tcp', host: '127.0.0.1', port: sim.endpoint.tcpPort!, pairingKey });
   return { store, group, sim };
+}
+
+/** The KG fingerprint of the state committed in the store for group "dc-1", as a restarted Key Manager would hold it. */
+export function committedFingerprint(store: KmStore): string {
+  const group = store.group('dc-1');
+  const { state, signingKey } = store.groupSecrets(group.id);
+  const km = KeyManager.restore({ groupId: group.id, signingKey, subgroupCap: group.subgroupCap, crypto: nodeCrypto }, state, nodeRandom);
+  return toHex(kgFingerprint(nodeCrypto, km.groupKey()));
 }
