@@ -72,6 +72,11 @@ export interface LinkView {
   /** transfers handed to the DC and not yet accepted */
   readonly pending: number;
   readonly dc: { readonly meters: number; readonly queued: number; readonly epoch: number; readonly airtimeSeconds: number } | undefined;
+  /**
+   * Bits per second on the DC's medium, for airtime estimates: the embedded simulator's rate; undefined
+   * for any other DC, whose status does not report it (the screens then say the airtime is unknown).
+   */
+  readonly bitRate: number | undefined;
 }
 
 // ---- group ----
@@ -138,7 +143,20 @@ export interface CostChartView {
 
 // ---- actions: plan -> confirm -> execute ----
 
-export type Operation = 'commission' | 'leave' | 'recover' | 'periodic' | 'resync' | 'command';
+export type Operation = 'commission' | 'leave' | 'recover' | 'periodic' | 'resync' | 'reseed' | 'command';
+
+/** How meters are commissioned (GREP.md §4, §7): one join each, one batch join, or a compact re-seed of the whole group. */
+export type CommissionMethod = 'joins' | 'batch' | 'reseed';
+
+export interface CommissionOptionView extends SchemeCostView {
+  readonly method: CommissionMethod;
+}
+
+/** What the suspicion record (GREP.md §6) adds to a removal; a re-seed would clear it. */
+export interface RecordAddsView extends SchemeCostView {
+  /** positions in the record this removal counts as colluders */
+  readonly entries: number;
+}
 
 export interface CommissionMeterInput {
   readonly id: number;
@@ -160,17 +178,56 @@ export interface PlanView {
   readonly costs: CostView;
   /** CSV lines left out, by number, with the reason */
   readonly rejected: readonly { readonly line: number; readonly reason: string }[];
+  /** a removal while the suspicion record is not empty: what the record adds to it */
+  readonly recordAdds: RecordAddsView | undefined;
+  /** a recovery: meters that left earlier by a plain leave, suspected with it (no message reaches them) */
+  readonly departed: readonly number[];
+  /** a commissioning: the method chosen, and every method sized, cheapest first */
+  readonly commissioning: { readonly method: CommissionMethod; readonly options: readonly CommissionOptionView[] } | undefined;
   /**
    * What the operator must type to run it, checked again by the back end: the meter id for a
-   * single leave, the ids joined by spaces for several, the group name for a recovery; undefined
-   * when a click is enough (commission, periodic, resync, command).
+   * single leave, the ids joined by spaces for several, the group name for a recovery, a re-seed and
+   * a command to every member; undefined when a click is enough (commission, periodic, resync, a
+   * command to listed meters).
    */
   readonly confirmation: string | undefined;
 }
 
-export interface ExecuteOptions {
-  /** the text the operator typed; must equal PlanView.confirmation when that is set */
+/**
+ * What one plain leave of a typical member costs (a member with neighbours on both sides, where there
+ * is one: the dearest plain leave): the price of the suspicion record, weighed against a re-seed.
+ */
+export interface LeaveCostView {
+  /** the member sized */
+  readonly meter: number;
+  /** meters in the suspicion record now (removed as suspects, or departed and suspected later) */
+  readonly record: number;
+  /** the same leave with an empty record, as after a re-seed */
+  readonly plain: SchemeCostView;
+  /** with the record as it is */
+  readonly now: SchemeCostView;
+  /** with the departed meters asked about added to the record (as `now` when none were given) */
+  readonly withSuspects: SchemeCostView;
+}
+
+/** Departed meters put into the suspicion record (suspectDeparted). */
+export interface SuspectView {
+  readonly suspected: readonly number[];
+  /** meters in the record now */
+  readonly record: number;
+}
+
+/**
+ * The text the operator typed before a call that cannot be taken back, compared exactly (no trimming,
+ * no case folding) by the back end: PlanView.confirmation for executeCommand, the campaign id in
+ * decimal digits for activateCampaign, the meter ids joined by single spaces for suspectDeparted. A
+ * missing or different text is refused with code CONFIRMATION.
+ */
+export interface ConfirmOptions {
   readonly confirmation?: string;
+}
+
+export interface ExecuteOptions extends ConfirmOptions {
   /** commission the valid CSV lines although some were rejected */
   readonly acceptRejected?: boolean;
 }
@@ -186,6 +243,7 @@ export interface ExecutionView {
 
 export interface CommandRequestInput {
   readonly action: 'open' | 'close';
+  /** 'all': every current member, each named in the plan's affected list */
   readonly meters: 'all' | readonly number[];
 }
 
@@ -329,10 +387,17 @@ export interface GrepApi {
   readonly planCommission: (meters: readonly CommissionMeterInput[]) => Promise<PlanView>;
   readonly planCommissionCsv: (csv: string) => Promise<PlanView>;
   readonly planLeave: (meters: readonly number[]) => Promise<PlanView>;
+  /** Suspects present and departed (left earlier by a plain leave) alike; PlanView.departed names the departed ones. */
   readonly planRecover: (suspected: readonly number[]) => Promise<PlanView>;
+  /** fresh keys and tokens for every member and an empty suspicion record; confirmed by typing the group name */
+  readonly planReseed: () => Promise<PlanView>;
+  /** what a plain leave costs now, and with `departed` suspected too; undefined when the group has fewer than 2 members */
+  readonly leaveCost: (departed?: readonly number[]) => Promise<LeaveCostView | undefined>;
+  /** departed meters found compromised later join the suspicion record, no message sent; confirmed by typing the ids joined by single spaces */
+  readonly suspectDeparted: (meters: readonly number[], options: ConfirmOptions) => Promise<SuspectView>;
   readonly planCommand: (request: CommandRequestInput) => Promise<PlanView>;
   readonly execute: (planId: string, options: ExecuteOptions) => Promise<ExecutionView>;
-  readonly executeCommand: (planId: string) => Promise<CommandResultView>;
+  readonly executeCommand: (planId: string, options: ConfirmOptions) => Promise<CommandResultView>;
   /** the embedded simulator's commissioning CSV (id,serial,model,nodeKey); undefined against a real DC */
   readonly simulatedFleetCsv: () => Promise<string | undefined>;
 
@@ -347,7 +412,8 @@ export interface GrepApi {
   readonly pauseCampaign: (id: number) => Promise<CampaignSummary>;
   readonly resumeCampaign: (id: number) => Promise<CampaignSummary>;
   readonly cancelCampaign: (id: number) => Promise<CampaignSummary>;
-  readonly activateCampaign: (id: number) => Promise<CampaignSummary>;
+  /** switches every verified meter to the new image: confirmed by typing the campaign id */
+  readonly activateCampaign: (id: number, options: ConfirmOptions) => Promise<CampaignSummary>;
 
   readonly auditLog: () => Promise<readonly AuditView[]>;
   readonly verifyAudit: () => Promise<AuditVerdictView>;
@@ -375,6 +441,9 @@ export const Channel = {
   planCommissionCsv: 'grep:plan-commission-csv',
   planLeave: 'grep:plan-leave',
   planRecover: 'grep:plan-recover',
+  planReseed: 'grep:plan-reseed',
+  leaveCost: 'grep:leave-cost',
+  suspectDeparted: 'grep:suspect-departed',
   planCommand: 'grep:plan-command',
   execute: 'grep:execute',
   executeCommand: 'grep:execute-command',

@@ -3,7 +3,7 @@ import type { CallName, GrepApi } from '../../preload/api.js';
 import type { Backend } from '../app/backend.js';
 import { PUBLIC_KEY_BYTES } from '../grep/index.js';
 import { PROTOCOL_VERSION } from '../grep/wire.js';
-import { CommissionInput } from '../ops/planning.js';
+import { COMMISSION_LIMIT, CommissionInput } from '../ops/planning.js';
 
 /**
  * The back end of every call of preload/api.ts, free of Electron: the desktop shell serves it over
@@ -14,8 +14,6 @@ export type Handler<C extends CallName> = (...args: Parameters<GrepApi[C]>) => R
 export type Handlers = { readonly [C in CallName]: Handler<C> };
 
 const MiB = 1024 * 1024;
-/** the commissioning CSV of a large fleet; the console's body limit (32 MiB) is above it */
-export const MAX_CSV_CHARS = 16 * MiB;
 /** a 16 MiB firmware package in base64, with room to spare */
 export const MAX_FIRMWARE_BASE64_CHARS = 24 * MiB;
 const MAX_METERS = 100_000;
@@ -37,7 +35,8 @@ const DcProfileInput = z.discriminatedUnion('transport', [
   z.object({ name, transport: z.literal('tcp'), host: z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}$/, 'host must be a host name or an IP address'), port: z.number().int().min(1).max(65_535), pairingKey }).strict(),
   z.object({ name, transport: z.literal('serial'), path: z.string().min(1).max(4096).regex(/^[^\0]+$/, 'no NUL in a path'), baud: z.number().int().min(50).max(4_000_000), pairingKey }).strict(),
 ]);
-const ExecuteOptions = z.object({ confirmation: z.string().max(4096).optional(), acceptRejected: z.boolean().optional() }).strict();
+const ConfirmOptions = z.object({ confirmation: z.string().max(4096).optional() }).strict();
+const ExecuteOptions = ConfirmOptions.extend({ acceptRejected: z.boolean().optional() }).strict();
 const CommandRequestInput = z.object({ action: z.enum(['open', 'close']), meters: z.union([z.literal('all'), meterIds]) }).strict();
 const PushInput = z.object({ packageId: u32, meters: meterIds.optional(), blockSize: z.number().int().min(16).max(65_535).optional() }).strict();
 const planId = z.string().uuid('a plan id is a UUID');
@@ -58,13 +57,18 @@ const ARGUMENTS: { readonly [C in CallName]: z.ZodType<Parameters<GrepApi[C]>> }
   group: none,
   history: none,
   costChart: none,
-  planCommission: one(z.array(CommissionInput).min(1).max(MAX_METERS)),
-  planCommissionCsv: one(z.string().max(MAX_CSV_CHARS, `a CSV is at most ${MAX_CSV_CHARS} characters`)),
+  planCommission: one(z.array(CommissionInput).min(1).max(COMMISSION_LIMIT.listMeters, `at most ${COMMISSION_LIMIT.listMeters} meters in a list: give a larger fleet as a CSV`)),
+  // the service refuses a CSV over COMMISSION_LIMIT (TOO_LARGE) before it reads a line, for every door alike
+  planCommissionCsv: one(z.string()),
   planLeave: one(meterIds),
   planRecover: one(meterIds),
+  planReseed: none,
+  // no argument, or a non-empty list: an explicit undefined (null over HTTP) is refused
+  leaveCost: z.union([none, one(meterIds)]),
+  suspectDeparted: z.tuple([meterIds, ConfirmOptions]),
   planCommand: one(CommandRequestInput),
   execute: z.tuple([planId, ExecuteOptions]),
-  executeCommand: one(planId),
+  executeCommand: z.tuple([planId, ConfirmOptions]),
   simulatedFleetCsv: none,
   trustedKeys: none,
   trustKey: z.tuple([name, hex([PUBLIC_KEY_BYTES], 'an Ed25519 public key')]),
@@ -76,7 +80,7 @@ const ARGUMENTS: { readonly [C in CallName]: z.ZodType<Parameters<GrepApi[C]>> }
   pauseCampaign: one(u32),
   resumeCampaign: one(u32),
   cancelCampaign: one(u32),
-  activateCampaign: one(u32),
+  activateCampaign: z.tuple([u32, ConfirmOptions]),
   auditLog: none,
   verifyAudit: none,
 };
@@ -111,9 +115,12 @@ export function createHandlers(options: { readonly app: { readonly name: string;
     planCommissionCsv: (csv) => actions.planCommissionCsv(csv),
     planLeave: (meters) => actions.planLeave(meters),
     planRecover: (suspected) => actions.planRecover(suspected),
+    planReseed: () => actions.planReseed(),
+    leaveCost: (departed) => actions.leaveCost(departed),
+    suspectDeparted: (meters, confirmOptions) => actions.suspectDeparted(meters, confirmOptions),
     planCommand: (request) => actions.planCommand(request),
     execute: (planId, executeOptions) => actions.execute(planId, executeOptions),
-    executeCommand: (planId) => actions.executeCommand(planId),
+    executeCommand: (planId, confirmOptions) => actions.executeCommand(planId, confirmOptions),
     simulatedFleetCsv: () => backend.simulatedFleetCsv(),
     trustedKeys: () => firmware.trustedKeys(),
     trustKey: (label, publicKey) => firmware.trustKey(label, publicKey),
@@ -125,7 +132,7 @@ export function createHandlers(options: { readonly app: { readonly name: string;
     pauseCampaign: (id) => firmware.pauseCampaign(id),
     resumeCampaign: (id) => firmware.resumeCampaign(id),
     cancelCampaign: (id) => firmware.cancelCampaign(id),
-    activateCampaign: (id) => firmware.activateCampaign(id),
+    activateCampaign: (id, confirmOptions) => firmware.activateCampaign(id, confirmOptions),
     auditLog: () => backend.auditLog(),
     verifyAudit: () => backend.verifyAudit(),
   };

@@ -1,7 +1,9 @@
-import type { CommandRequestInput, CommandResultView, CommissionMeterInput, ExecuteOptions, ExecutionView, GrepEvent, PlanView } from '../../preload/api.js';
+import type { CommandRequestInput, CommandResultView, CommissionMeterInput, ConfirmOptions, ExecuteOptions, ExecutionView, GrepEvent, LeaveCostView, PlanView, SuspectView } from '../../preload/api.js';
+import type { CommandSelector } from '../grep/index.js';
+import type { StoredPlan } from '../ops/operations.js';
 import type { KeyManagerService, OperatorPlan } from '../ops/service.js';
 import type { GroupRecord, KmStore } from '../store/index.js';
-import { AppError } from './errors.js';
+import { meterConfirmation, planConfirmation, requireConfirmation } from './confirmation.js';
 import * as view from './views.js';
 
 /** What the actions need of the session: the open service, the store, and its events. */
@@ -18,9 +20,10 @@ export interface ActionContext {
 }
 
 /**
- * plan -> confirm -> execute from the screens. A plan that removes meters must be confirmed by typing
- * what PlanView.confirmation shows; the check is made here, so a page that skips its disabled button
- * (or a script on the console's API) cannot run a leave or a recovery by a click.
+ * plan -> confirm -> execute from the screens. A plan that removes meters or re-seeds the group, a
+ * command to every member, and suspecting departed meters must be confirmed by typing what the screen
+ * shows; the check is made here, so a page that skips its disabled button (or a script on the
+ * console's API) cannot run one by a click.
  */
 export class Actions {
   /** this session's plans and what the operator must type to run each */
@@ -35,11 +38,11 @@ export class Actions {
   }
 
   async planCommission(meters: readonly CommissionMeterInput[]): Promise<PlanView> {
-    return this.planned(this.context.service().planCommission(meters));
+    return this.planned(await this.context.service().planCommission(meters));
   }
 
   async planCommissionCsv(csv: string): Promise<PlanView> {
-    return this.planned(this.context.service().planCommissionCsv(csv));
+    return this.planned(await this.context.service().planCommissionCsv(csv));
   }
 
   async planLeave(meters: readonly number[]): Promise<PlanView> {
@@ -50,8 +53,28 @@ export class Actions {
     return this.planned(this.context.service().planRecover(suspected));
   }
 
+  async planReseed(): Promise<PlanView> {
+    return this.planned(this.context.service().planReseed());
+  }
+
+  async leaveCost(departed: readonly number[] = []): Promise<LeaveCostView | undefined> {
+    const cost = this.context.service().leaveCost(departed);
+    return cost === undefined ? undefined : view.leaveCostView(cost);
+  }
+
+  /** Sends nothing and commits at once (GREP.md §6): the typed ids are the only step before it. */
+  async suspectDeparted(meters: readonly number[], options: ConfirmOptions): Promise<SuspectView> {
+    const service = this.context.service();
+    requireConfirmation(meterConfirmation(meters), options.confirmation, 'the departed meter ids as listed, separated by single spaces');
+    const result = service.suspect(meters);
+    // every later removal counts them: the screens refetch what a leave costs
+    this.context.changed();
+    return view.suspectView(result);
+  }
+
   async planCommand(request: CommandRequestInput): Promise<PlanView> {
-    return this.planned(this.context.service().planCommand({ action: request.action, meters: request.meters === 'all' ? 'all' : [...request.meters] }));
+    const selector = request.meters === 'all' ? 'all' : [...request.meters];
+    return this.planned(this.context.service().planCommand({ action: request.action, meters: selector }), selector);
   }
 
   async execute(planId: string, options: ExecuteOptions): Promise<ExecutionView> {
@@ -64,8 +87,9 @@ export class Actions {
     return view.executionView(result);
   }
 
-  async executeCommand(planId: string): Promise<CommandResultView> {
+  async executeCommand(planId: string, options: ConfirmOptions): Promise<CommandResultView> {
     const service = this.context.service();
+    this.checkConfirmation(planId, options.confirmation);
     const result = await this.running(planId, () => service.executeCommand(planId));
     this.plans.delete(planId);
     const outcome = result.missing.length === 0 ? `confirmed by ${result.confirmed.length} meters` : `unconfirmed: ${result.missing.join(' ')}`;
@@ -73,25 +97,22 @@ export class Actions {
     return view.commandResultView(result);
   }
 
-  private planned(plan: OperatorPlan): PlanView {
-    const shown = view.planView(plan, this.context.groupName);
-    this.plans.set(plan.id, shown.confirmation);
-    return shown;
+  /** `selector`: whom a command addresses (the plan's affected list names the members either way). */
+  private planned(plan: OperatorPlan, selector?: CommandSelector): PlanView {
+    const confirmation = planConfirmation({ operation: plan.operation, affected: plan.affected, selector }, this.context.groupName);
+    this.plans.set(plan.id, confirmation);
+    return view.planView(plan, confirmation);
   }
 
   private checkConfirmation(planId: string, typed: string | undefined): void {
     const expected = this.plans.has(planId) ? this.plans.get(planId) : this.storedConfirmation(planId);
-    if (expected !== undefined && typed !== expected) {
-      throw new AppError('CONFIRMATION', 'the confirmation does not match: type exactly what the plan shows (the meter ids of a leave, the group name of a recovery)');
-    }
+    requireConfirmation(expected, typed, 'what the plan shows (the meter ids of a leave, the group name of a recovery, a re-seed or a command to every member)');
   }
 
   /** A plan made outside this session (grepctl, an earlier run) is confirmed by the same rule; an unknown id goes on to the service, which refuses it. */
   private storedConfirmation(planId: string): string | undefined {
     const record = this.context.ready().store.plan(planId);
-    if (!record) return undefined;
-    const stored = record.parameters as { readonly operation: string; readonly affected: readonly number[] };
-    return view.confirmationOf(stored.operation, stored.affected, this.context.groupName);
+    return record === undefined ? undefined : planConfirmation(record.parameters as StoredPlan, this.context.groupName);
   }
 
   /** Progress lines while the operation is sent and acknowledged, and the refetch events around it. */

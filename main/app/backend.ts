@@ -192,7 +192,7 @@ export class Backend {
     if (!profile) throw new AppError('BAD_ARGUMENTS', `no DC profile named ${JSON.stringify(name)}`);
     this.idle();
     await this.closeServices();
-    const link = this.watch.open(profile);
+    const link = this.watch.open(profile, this.simulatedRate(profile));
     try {
       this.openServices(store, link);
     } catch (error) {
@@ -212,6 +212,13 @@ export class Backend {
   async linkState(): Promise<LinkView> {
     this.ready();
     return this.watch.view();
+  }
+
+  /** The rate is known only for a link to the simulator this process runs (a profile may be renamed or re-pointed). */
+  private simulatedRate(profile: DcProfile): number | undefined {
+    const endpoint = this.simulator?.endpoint;
+    const runs = endpoint !== undefined && profile.transport === 'tcp' && profile.host === '127.0.0.1' && profile.port === endpoint.tcpPort;
+    return runs ? this.simulatedDc?.rate : undefined;
   }
 
   private openServices(store: KmStore, link: DcLink): void {

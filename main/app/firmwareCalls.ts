@@ -1,6 +1,7 @@
-import type { CampaignSummary, CampaignView, GrepEvent, PackageView, PushInput, StagingView, TrustedKeyView } from '../../preload/api.js';
+import type { CampaignSummary, CampaignView, ConfirmOptions, GrepEvent, PackageView, PushInput, StagingView, TrustedKeyView } from '../../preload/api.js';
 import { fromHex } from '../grep/index.js';
 import type { FirmwareService } from '../ops/firmware.js';
+import { activationConfirmation, requireConfirmation } from './confirmation.js';
 
 /** The firmware page's calls over the connected FirmwareService; every campaign change is also an event. */
 export class FirmwareCalls {
@@ -50,8 +51,11 @@ export class FirmwareCalls {
     return this.changed(await this.firmware().cancel(id));
   }
 
-  async activateCampaign(id: number): Promise<CampaignSummary> {
-    return this.changed(await this.firmware().activate(id));
+  /** Checked here as a leave is in actions.ts: the Activate button's typed campaign id is not enough on its own. */
+  async activateCampaign(id: number, options: ConfirmOptions): Promise<CampaignSummary> {
+    const firmware = this.firmware();
+    requireConfirmation(activationConfirmation(id), options.confirmation, 'the id of the campaign to activate');
+    return this.changed(firmware.activate(id));
   }
 
   private changed(campaign: CampaignSummary): CampaignSummary {

@@ -15,20 +15,25 @@ export class LinkWatch {
   private detail: string | undefined;
   private since = new Date().toISOString();
   private dc: LinkView['dc'];
+  private bitRate: number | undefined;
   private wasUp = false;
   private detach: () => void = () => undefined;
 
   constructor(private readonly onChange: (view: LinkView) => void) {}
 
   view(): LinkView {
-    return { profile: this.profile, state: this.state, detail: this.detail, since: this.since, pending: this.link?.pending().length ?? 0, dc: this.dc };
+    return { profile: this.profile, state: this.state, detail: this.detail, since: this.since, pending: this.link?.pending().length ?? 0, dc: this.dc, bitRate: this.bitRate };
   }
 
-  /** A new link to `profile`, started; the caller closes the previous one first. */
-  open(profile: DcProfile): DcLink {
+  /**
+   * A new link to `profile`, started; the caller closes the previous one first. `bitRate`: the
+   * medium's bit/s when the caller knows it (the embedded simulator); a DC's status does not carry it.
+   */
+  open(profile: DcProfile, bitRate?: number): DcLink {
     const link = linkToDc(profile);
     this.link = link;
     this.profile = profile.name;
+    this.bitRate = bitRate;
     this.wasUp = false;
     this.dc = undefined;
     this.detail = undefined;
@@ -53,6 +58,7 @@ export class LinkWatch {
     const link = this.link;
     if (!link) return;
     this.link = undefined;
+    this.bitRate = undefined;
     await link.stop();
     this.detach();
     this.set('disconnected', undefined);

@@ -8,29 +8,24 @@ import type {
   GroupSummary,
   GroupView,
   HistoryView,
+  LeaveCostView,
   MemberView,
-  Operation,
   PlanView,
+  SchemeCostView,
   SerialPortView,
+  SuspectView,
 } from '../../preload/api.js';
 import { toHex } from '../grep/index.js';
 import type { SerialPortInfo } from '../link/transport.js';
 import type { CostChart } from '../ops/costs.js';
 import type { CostComparison } from '../ops/planning.js';
-import type { CommandResult, ExecutionResult, MeterStatus, OperatorPlan } from '../ops/service.js';
+import type { CommandResult, ExecutionResult, KeyManagerService, MeterStatus, OperatorPlan } from '../ops/service.js';
 import type { AuditVerdict, GroupRecord, HistoryRecord, KmStore } from '../store/index.js';
 
 /*
  * The back end's records as the contract's views. Each view is built field by field, never spread
  * from a record, so a field added below (a key, a secret) cannot reach the screen by accident.
  */
-
-/** What the operator must type to run a plan (PlanView.confirmation); undefined when a click is enough. */
-export function confirmationOf(operation: string, affected: readonly number[], groupName: string): string | undefined {
-  if (operation === 'leave') return affected.join(' ');
-  if (operation === 'recover') return groupName;
-  return undefined;
-}
 
 export function groupSummary(group: GroupRecord, epoch: number, members: number): GroupSummary {
   return { id: group.id, name: group.name, epoch, members, subgroupCap: group.subgroupCap, kmPublicKey: toHex(group.publicKey) };
@@ -73,9 +68,12 @@ export function historyView(row: HistoryRecord): HistoryView {
   };
 }
 
+function schemeCost(cost: SchemeCostView): SchemeCostView {
+  return { broadcasts: cost.broadcasts, unicasts: cost.unicasts, bytes: cost.bytes };
+}
+
 function costView(costs: CostComparison): CostView {
-  const scheme = (cost: CostComparison['grep']) => ({ broadcasts: cost.broadcasts, unicasts: cost.unicasts, bytes: cost.bytes });
-  return { grep: scheme(costs.grep), basic: scheme(costs.basic), lkh: scheme(costs.lkh) };
+  return { grep: schemeCost(costs.grep), basic: schemeCost(costs.basic), lkh: schemeCost(costs.lkh) };
 }
 
 export function costChartView(chart: CostChart): CostChartView {
@@ -83,10 +81,12 @@ export function costChartView(chart: CostChart): CostChartView {
   return { members: chart.members, join: optional(chart.join), leave: optional(chart.leave), recover3: optional(chart.recover3) };
 }
 
-export function planView(plan: OperatorPlan, groupName: string): PlanView {
+/** `confirmation`: what the operator must type to run it (confirmation.ts planConfirmation). */
+export function planView(plan: OperatorPlan, confirmation: string | undefined): PlanView {
+  const { recordAdds, commissioning } = plan;
   return {
     id: plan.id,
-    operation: plan.operation as Operation,
+    operation: plan.operation,
     epoch: plan.epoch,
     affected: [...plan.affected],
     messages: { ...plan.messages },
@@ -95,8 +95,19 @@ export function planView(plan: OperatorPlan, groupName: string): PlanView {
     bytes: plan.bytes,
     costs: costView(plan.costs),
     rejected: plan.rejected.map((row) => ({ line: row.line, reason: row.reason })),
-    confirmation: confirmationOf(plan.operation, plan.affected, groupName),
+    recordAdds: recordAdds === undefined ? undefined : { ...schemeCost(recordAdds), entries: recordAdds.entries },
+    departed: [...(plan.departed ?? [])],
+    commissioning: commissioning === undefined ? undefined : { method: commissioning.method, options: commissioning.options.map((option) => ({ method: option.method, ...schemeCost(option) })) },
+    confirmation,
   };
+}
+
+export function leaveCostView(cost: NonNullable<ReturnType<KeyManagerService['leaveCost']>>): LeaveCostView {
+  return { meter: cost.meter, record: cost.record, plain: schemeCost(cost.plain), now: schemeCost(cost.now), withSuspects: schemeCost(cost.withSuspects) };
+}
+
+export function suspectView(result: ReturnType<KeyManagerService['suspect']>): SuspectView {
+  return { suspected: [...result.suspected], record: result.record };
 }
 
 export function executionView(result: ExecutionResult): ExecutionView {

@@ -200,14 +200,17 @@ export class KeyManagerService {
    * the operator weighs against a re-seed. Sized on a member with neighbours on both sides where there
    * is one (the dearest plain leave), without saving a plan.
    */
-  leaveCost(departed: readonly number[] = []): { readonly meter: number; readonly now: LeaveCost; readonly withSuspects: LeaveCost } | undefined {
+  leaveCost(departed: readonly number[] = []): { readonly meter: number; readonly record: number; readonly plain: LeaveCost; readonly now: LeaveCost; readonly withSuspects: LeaveCost } | undefined {
     const subgroups = [...this.km.subgroups()];
     const typical = subgroups.slice(1, -1).find((subgroup) => subgroup.members.length >= 3) ?? subgroups.find((subgroup) => subgroup.members.length > 0);
     const meter = typical?.members[Math.min(1, typical.members.length - 1)];
     if (meter === undefined || this.km.size < 2) return undefined;
     const cost = (plan: Plan): LeaveCost => ({ bytes: plan.bytes, broadcasts: plan.broadcasts, unicasts: plan.unicasts });
     try {
-      return { meter, now: cost(this.km.planRemove([meter])), withSuspects: cost(this.km.planRemove([meter], validate(MeterIds, departed, 'departed meters'))) };
+      const now = this.km.planRemove([meter]);
+      const added = now.recordAdds ?? { bytes: 0, broadcasts: 0, unicasts: 0 };
+      const plain = { bytes: now.bytes - added.bytes, broadcasts: now.broadcasts - added.broadcasts, unicasts: now.unicasts - added.unicasts };
+      return { meter, record: this.km.suspicion.length, plain, now: cost(now), withSuspects: cost(this.km.planRemove([meter], validate(MeterIds, departed, 'departed meters'))) };
     } catch (error) {
       if (error instanceof GrepError) throw new ServiceError(error.code === 'UNKNOWN_MEMBER' ? 'UNKNOWN_METER' : 'BAD_INPUT', error.message);
       throw error;

@@ -1,16 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readPublicKey } from '../../main/firmware/keys.js';
+import { toHex } from '../../main/grep/index.js';
 import { launch, recordPage, ROOT, screenshot, waitFor } from './browser.js';
 import { type RunningConsoleProcess, startConsoleProcess } from './consoleProcess.js';
 
 /**
  * The whole app through the headless console and its embedded simulated DC (200 meters), driven in
- * chromium like an operator would: unlock through the gate, commission, leave, recover, switch
- * disconnectors, roll out firmware, verify the audit chain. Every wait is bounded.
+ * chromium like an operator would: unlock through the gate, commission, leave, recover, suspect a
+ * departed meter, re-seed, switch disconnectors, roll out firmware, verify the audit chain. Every wait
+ * is bounded.
  */
 const PASSPHRASE = 'e2e passphrase of the store';
 const FLEET = 200;
@@ -24,6 +27,15 @@ let members: number[] = [];
 
 const id = (testId: string) => page.getByTestId(testId);
 const text = async (testId: string) => ((await id(testId).count()) > 0 ? ((await id(testId).first().textContent()) ?? '') : '');
+const headerGroupName = async () => (await text('header-group')).replace(/^Group /, '');
+
+/** A call past the page, as a script holding the session token would make it: the back end's own checks must hold. */
+async function apiCall(call: string, args: unknown[]): Promise<{ ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }> {
+  const url = new URL(consoleProcess!.url);
+  const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
+  const response = await fetch(new URL(`/api/${call}`, url), { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
+  return (await response.json()) as Awaited<ReturnType<typeof apiCall>>;
+}
 
 /** Runs one step, records its time, and leaves a screenshot behind when it fails. */
 function step(name: string, body: () => Promise<void>, timeout = 180_000) {
@@ -107,6 +119,14 @@ describe('the console, end to end', () => {
     await id('commission-plan-csv').click();
     await id('commission-plan').waitFor({ timeout: 60_000 });
     expect(await text('commission-plan-affected-count')).toBe(String(FLEET));
+    // into an empty group the compact re-seed (one roster, one short SEED each) beats one join each
+    expect(await text('commission-plan-method')).toBe('compact re-seed');
+    const bytesOf = async (method: string) => Number(await id(`commission-plan-method-${method}`).getAttribute('data-bytes'));
+    expect(await bytesOf('reseed')).toBeGreaterThan(0);
+    expect(await bytesOf('joins')).toBeGreaterThan(await bytesOf('reseed'));
+    expect(await text('commission-plan-commissioning')).toMatch(/^compact re-seed: [\d,]+ B — .*one join each: [\d,]+ B \(\d+\.\dx more\)/);
+    expect(await text('commission-plan-messages')).toMatch(/ROSTER1/);
+    expect(await text('commission-plan-airtime')).toMatch(/^about [\d.]+ s of airtime at 100 kbit\/s$/);
     await screenshot(page, '02-commission-plan');
     expect(await id('commission-execute').isEnabled()).toBe(true);
     await id('commission-execute').click();
@@ -131,7 +151,7 @@ describe('the console, end to end', () => {
     await id('nav-actions').click();
     await id('actions-tab-leave').click();
     await id('leave-ids').fill(String(leaving));
-    await id('leave-plan').click();
+    await id('leave-make-plan').click();
     await id('leave-execute').waitFor({ timeout: 30_000 });
     expect(await text('leave-confirmation-expected')).toBe(String(leaving));
     for (const typed of ['', String(leaving).slice(0, -1), `${leaving} `, `${leaving}0`]) {
@@ -156,7 +176,7 @@ describe('the console, end to end', () => {
     await id('actions-tab-recover').click();
     await id('recover-ids').fill(suspects.join(', '));
     for (const s of suspects) await id(`recover-review-${s}`).waitFor({ timeout: 5000 });
-    await id('recover-plan').click();
+    await id('recover-make-plan').click();
     await id('recover-execute').waitFor({ timeout: 30_000 });
     const groupName = await text('recover-confirmation-expected');
     expect(groupName.length).toBeGreaterThan(0);
@@ -177,6 +197,83 @@ describe('the console, end to end', () => {
     await id('group-filter').fill('');
   }, 240_000);
 
+  step('after the recovery, History and Actions say what the suspicion record makes a leave cost, and offer the re-seed', async () => {
+    const recordSentence = /^a leave now costs [\d,]+ B \(\d+ messages\) instead of 320 B \(2\): the suspicion record holds 3 meters \(sized on a leave of meter \d+\)$/;
+    await id('nav-history').click();
+    await waitFor('History notice', () => text('history-reseed-leave-cost'), (t) => recordSentence.test(t), 30_000);
+    expect(await id('history-reseed-offer').isEnabled()).toBe(true);
+    await screenshot(page, '07a-history-suspicion-record');
+    await id('nav-actions').click();
+    await waitFor('Actions notice', () => text('reseed-leave-cost'), (t) => recordSentence.test(t), 30_000);
+    expect(await id('reseed-offer').isEnabled()).toBe(true);
+  });
+
+  step('suspect the departed meter: the cost of a later leave first, then its id typed exactly', async () => {
+    const departed = members[0]!;
+    await id('nav-actions').click();
+    await id('actions-tab-suspect').click();
+    await id('suspect-ids').fill(String(departed));
+    expect(await id('suspect-execute').isDisabled()).toBe(true);
+    await id('suspect-preview').click();
+    await id('suspect-cost').waitFor({ timeout: 30_000 });
+    expect(await text('suspect-cost')).toMatch(/^With them suspected, each later leave (will cost [\d,]+ B \(\d+ messages\) instead of [\d,]+ B \(\d+\) now|costs [\d,]+ B \(\d+ messages\), as now)\.$/);
+    expect(await text('suspect-confirmation-expected')).toBe(String(departed));
+    for (const typed of ['', `${departed} `, `${departed}0`, String(departed).slice(1)]) {
+      await id('suspect-confirmation').fill(typed);
+      expect(await id('suspect-execute').isDisabled(), `typed ${JSON.stringify(typed)}`).toBe(true);
+    }
+    await id('suspect-confirmation').fill(String(departed));
+    expect(await id('suspect-execute').isEnabled()).toBe(true);
+    await screenshot(page, '07b-suspect-departed');
+    await id('suspect-execute').click();
+    await id('suspect-result').waitFor({ timeout: 30_000 });
+    expect(await text('suspect-result')).toContain('holds 4 meter(s)');
+    await waitFor('record of 4', () => text('reseed-leave-cost'), (t) => t.includes('the suspicion record holds 4 meters'), 30_000);
+  });
+
+  step('re-seed: its cost and airtime shown, Execute waits for the exact group name, then a leave costs 320 B (2 broadcasts) again', async () => {
+    const name = await headerGroupName();
+    await id('nav-actions').click();
+    await id('reseed-offer').click();
+    await id('reseed-plan').waitFor({ timeout: 30_000 });
+    expect(await text('reseed-plan-affected-count')).toBe('every member');
+    expect(await text('reseed-plan-messages')).toContain('ROSTER1');
+    expect(await text('reseed-plan-messages')).toContain('SEED');
+    expect(await text('reseed-cost')).toMatch(/^The re-seed costs [\d,]+ B in [\d,]+ messages, about [\d.]+ s of airtime at 100 kbit\/s\.$/);
+    expect(await text('reseed-confirmation-expected')).toBe(name);
+    for (const typed of ['', name.slice(0, -1), `${name} `, name.toUpperCase()]) {
+      await id('reseed-confirmation').fill(typed);
+      expect(await id('reseed-execute').isDisabled(), `typed ${JSON.stringify(typed)}`).toBe(true);
+    }
+    // a wrong name sent past the disabled button is the back end's refusal, and nothing runs
+    const epoch = await text('header-epoch');
+    const direct = await apiCall('planReseed', []);
+    expect(direct.ok).toBe(true);
+    const refused = await apiCall('execute', [(direct as { value: { id: string } }).value.id, { confirmation: name.toUpperCase() }]);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'CONFIRMATION' } });
+    expect(await text('header-epoch')).toBe(epoch);
+
+    await id('reseed-confirmation').fill(name);
+    expect(await id('reseed-execute').isEnabled()).toBe(true);
+    await screenshot(page, '07c-reseed-confirm');
+    await id('reseed-execute').click();
+    await id('reseed-result').waitFor({ timeout: 170_000 });
+    expect(await text('reseed-result-converged')).toBe('Converged');
+    const empty = await waitFor('record emptied', () => text('reseed-leave-cost'), (t) => t.startsWith('the suspicion record is empty: a leave costs 320 B (2 messages)'), 30_000);
+    const meter = Number(/leave of meter (\d+)/.exec(empty)![1]);
+    await screenshot(page, '07d-reseed-result');
+
+    await id('actions-tab-leave').click();
+    await id('leave-ids').fill(String(meter));
+    await id('leave-make-plan').click();
+    await id('leave-execute').waitFor({ timeout: 30_000 });
+    expect(await text('leave-plan-broadcasts')).toBe('2');
+    expect(await text('leave-plan-unicasts')).toBe('0');
+    expect(await text('leave-plan-bytes')).toMatch(/^320 /);
+    expect(await id('leave-plan-record').count()).toBe(0);
+    await screenshot(page, '07e-leave-after-reseed');
+  }, 240_000);
+
   step('disconnector command to a selection: per-meter results', async () => {
     const selection = members.slice(4, 7);
     await id('nav-commands').click();
@@ -185,6 +282,8 @@ describe('the console, end to end', () => {
     await id('command-ids').fill(selection.join(' '));
     await id('command-plan').click();
     await id('command-execute').waitFor({ timeout: 30_000 });
+    // listed meters are confirmed by the tick; only a command to every member asks for typing
+    expect(await id('command-confirmation').count()).toBe(0);
     expect(await id('command-execute').isDisabled()).toBe(true);
     await id('command-confirm').check();
     await id('command-execute').click();
@@ -192,6 +291,38 @@ describe('the console, end to end', () => {
     for (const m of selection) expect(await text(`command-result-${m}`)).toMatch(/confirmed|missing/);
     expect(Number(await text('command-confirmed-count')) + Number(await text('command-missing-count'))).toBe(selection.length);
     await screenshot(page, '08-commands');
+  }, 180_000);
+
+  step('disconnector command to every member: the plan names each current member, Execute waits for the group name', async () => {
+    const current = Number((await text('header-members')).split(' ')[0]);
+    expect(current).toBe(FLEET - 4);
+    const removed = new Set(members.slice(0, 4));
+    await id('nav-commands').click();
+    await id('command-action-close').check();
+    await id('command-target-all').check();
+    await id('command-plan').click();
+    await id('command-execute').waitFor({ timeout: 30_000 });
+    expect(await text('command-plan-affected-count')).toBe(String(current));
+    const [shown, more] = (await text('command-plan-affected')).split(' … and ');
+    const ids = shown!.split(', ').map(Number);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(ids.filter((meter) => removed.has(meter))).toEqual([]);
+    expect(ids.length + Number(more!.replace(' more', ''))).toBe(current);
+    expect(await text('command-execute')).toBe(`Close ${current} disconnector(s)`);
+
+    const name = await headerGroupName();
+    expect(await text('command-confirmation-expected')).toBe(name);
+    expect(await id('command-confirm').count()).toBe(0);
+    for (const typed of ['', name.slice(0, -1), `${name} `, name.toUpperCase()]) {
+      await id('command-confirmation').fill(typed);
+      expect(await id('command-execute').isDisabled(), `typed ${JSON.stringify(typed)}`).toBe(true);
+    }
+    await id('command-confirmation').fill(name);
+    expect(await id('command-execute').isEnabled()).toBe(true);
+    await screenshot(page, '08-commands-every-member');
+    await id('command-execute').click();
+    await id('command-result').waitFor({ timeout: 120_000 });
+    expect(Number(await text('command-confirmed-count')) + Number(await text('command-missing-count'))).toBe(current);
   }, 180_000);
 
   step('firmware: stage a signed package, every check passed', async () => {
@@ -203,7 +334,8 @@ describe('the console, end to end', () => {
     execFileSync(process.execPath, ['--import', 'tsx', 'main/cli/main.ts', 'fw', 'pack', '--image', image, '--model', model, '--version', '2.0.0', '--seq', '2', '--key', 'resources/firmware/demo-vendor.key', '--vendor', 'Demo', '-o', pkg], { cwd: ROOT, timeout: 60_000 });
 
     await id('nav-firmware').click();
-    const demoPublic = readFileSync(join(ROOT, 'resources/firmware/demo-vendor.pub'), 'utf8').trim();
+    // the key file's own reader: its framing lines are not part of the key the page takes
+    const demoPublic = toHex(readPublicKey(join(ROOT, 'resources/firmware/demo-vendor.pub')));
     await id('firmware-trusted-keys').waitFor({ timeout: 10_000 });
     await page.waitForTimeout(500);
     if (!((await text('firmware-trusted-keys')).includes(demoPublic.slice(0, 16)))) {
@@ -237,6 +369,14 @@ describe('the console, end to end', () => {
     const meters = Number(/\/ (\d+)/.exec(done)![1]);
     expect(meters).toBeGreaterThan(FLEET / 2);
     expect(await id('campaign-progress').getAttribute('value')).toBe(String(meters));
+    await id('campaign-confirmation').waitFor({ timeout: 30_000 });
+    const campaign = (await id('campaign-detail').getAttribute('aria-label'))!.replace('Campaign ', '');
+    expect(await text('campaign-confirmation-expected')).toBe(campaign);
+    for (const typed of ['', `${campaign} `, `${campaign}0`, `#${campaign}`]) {
+      await id('campaign-confirmation').fill(typed);
+      expect(await id('campaign-activate').isDisabled(), `typed ${JSON.stringify(typed)}`).toBe(true);
+    }
+    await id('campaign-confirmation').fill(campaign);
     await waitFor('activate enabled', () => id('campaign-activate').isEnabled(), (v) => v, 30_000);
     await screenshot(page, '10-firmware-verified');
     await id('campaign-activate').click();
@@ -249,6 +389,10 @@ describe('the console, end to end', () => {
     await page.locator('[data-testid^=history-table-row-]').first().waitFor({ timeout: 10_000 });
     await page.locator('[data-testid^=history-table-row-]').first().click();
     await id('history-cost-chart').waitFor({ timeout: 10_000 });
+    // the re-seed is an operation like the others, with its messages counted
+    expect(await page.locator('[data-testid^=history-table-row-]', { hasText: 'reseed' }).first().textContent()).toMatch(/ROSTER ×1, SEED ×\d+/);
+    // the record is empty again: no notice
+    expect(await id('history-reseed').count()).toBe(0);
     await screenshot(page, '12-history');
     await id('nav-audit').click();
     await id('audit-verify').click();

@@ -26,15 +26,26 @@ export function installMockGrep(options: { readonly members: number }): void {
     lastAck: i % 6 === 5 ? null : '2026-11-25T03:00:00Z',
   }));
   const cost = (m: number) => ({ grep: { broadcasts: 2, unicasts: 1, bytes: 420 }, basic: { broadcasts: 0, unicasts: m, bytes: m * 90 }, lkh: { broadcasts: 1, unicasts: 0, bytes: 32 * Math.ceil(Math.log2(m + 2)) * 3 } });
-  let link = { profile: undefined as string | undefined, state: 'disconnected', detail: undefined as string | undefined, since: now(), pending: 0, dc: undefined as unknown };
+  let link = { profile: undefined as string | undefined, state: 'disconnected', detail: undefined as string | undefined, since: now(), pending: 0, dc: undefined as unknown, bitRate: undefined as number | undefined };
   const profiles: unknown[] = [{ name: 'bench-dc', transport: 'tcp', host: '127.0.0.1', port: 4059 }];
-  const plans = new Map<string, { operation: string; affected: number[]; confirmation: string | undefined }>();
+  const plans = new Map<string, { operation: string; affected: number[]; departed: number[]; confirmation: string | undefined }>();
   let planSeq = 0;
-  const plan = (operation: string, affected: number[], confirmation: string | undefined, rejected: { line: number; reason: string }[] = []) => {
+  /** meters in the suspicion record: a recovery adds its suspects, a re-seed empties it */
+  let record = 0;
+  const plainLeave = { broadcasts: 2, unicasts: 0, bytes: 320 };
+  const recordLeave = () => ({ broadcasts: 2 + record, unicasts: 3 * record, bytes: 320 + 300 * record });
+  const plan = (operation: string, affected: number[], confirmation: string | undefined, rejected: { line: number; reason: string }[] = [], extra: Record<string, unknown> = {}) => {
     const id = `plan-${++planSeq}`;
-    plans.set(id, { operation, affected, confirmation });
-    return { id, operation, epoch: epoch + 1, affected, messages: { rekey: 2, welcome: affected.length }, broadcasts: 2, unicasts: affected.length, bytes: 420 + 90 * affected.length, costs: cost(members.length), rejected, confirmation };
+    plans.set(id, { operation, affected, departed: (extra.departed as number[] | undefined) ?? [], confirmation });
+    return { id, operation, epoch: epoch + 1, affected, messages: { rekey: 2, welcome: affected.length }, broadcasts: 2, unicasts: affected.length, bytes: 420 + 90 * affected.length, costs: cost(members.length), rejected, recordAdds: undefined, departed: [], commissioning: undefined, confirmation, ...extra };
   };
+  const commissioning = (count: number) => ({
+    method: 'reseed',
+    options: [
+      { method: 'reseed', broadcasts: 1, unicasts: count, bytes: 140 * count + 4 * count },
+      { method: 'joins', broadcasts: 2 * count, unicasts: count, bytes: 1200 * count },
+    ],
+  });
   const campaigns: any[] = [];
   const fail = (code: string, message: string) => Promise.reject(Object.assign(new Error(message), { code }));
   const history = Array.from({ length: 40 }, (_, i) => ({ id: i + 1, planId: `p${i}`, operation: ['commission', 'leave', 'periodic', 'recover'][i % 4]!, epochFrom: i, epochTo: i + 1, messages: { rekey: 2, welcome: i }, bytes: 400 + i * 50, actor: 'operator', startedAt: now(), finishedAt: now(), durationMs: 120 + i * 30, result: i === 3 ? 'failed' : 'ok' }));
@@ -54,7 +65,7 @@ export function installMockGrep(options: { readonly members: number }): void {
     },
     serialPorts: async () => [{ path: '/dev/ttyUSB0', manufacturer: 'FTDI', serialNumber: 'A10K3', vendorId: '0403', productId: '6001' }],
     connect: async (name: string) => {
-      link = { profile: name, state: 'connected', detail: undefined, since: now(), pending: 0, dc: { meters: members.length, queued: 3, epoch, airtimeSeconds: 12.5 } };
+      link = { profile: name, state: 'connected', detail: undefined, since: now(), pending: 0, dc: { meters: members.length, queued: 3, epoch, airtimeSeconds: 12.5 }, bitRate: 100_000 };
       setTimeout(() => emit({ type: 'link', link }), 10);
       return link;
     },
@@ -67,18 +78,30 @@ export function installMockGrep(options: { readonly members: number }): void {
     group: async () => ({ group: group(), members }),
     history: async () => history,
     costChart: async () => ({ members: members.length, join: cost(1), leave: cost(members.length), recover3: { ...cost(members.length), grep: { broadcasts: 6, unicasts: 0, bytes: 2500 } } }),
-    planCommission: async (ms: any[]) => plan('commission', ms.map((m) => m.id), undefined),
+    planCommission: async (ms: any[]) => plan('commission', ms.map((m) => m.id), undefined, [], { commissioning: commissioning(ms.length) }),
     planCommissionCsv: async (csv: string) => {
       const lines = csv.split('\n').filter((l) => /^\d/.test(l));
-      return plan('commission', lines.map((l) => Number(l.split(',')[0])), undefined, [{ line: 3, reason: 'nodeKey is not 32 hex digits' }]);
+      return plan('commission', lines.map((l) => Number(l.split(',')[0])), undefined, [{ line: 3, reason: 'nodeKey is not 32 hex digits' }], { commissioning: commissioning(lines.length) });
     },
-    planLeave: async (ids: number[]) => plan('leave', ids, ids.join(' ')),
-    planRecover: async (ids: number[]) => plan('recover', ids, group().name),
-    planCommand: async (r: any) => plan('command', r.meters === 'all' ? members.slice(0, 50).map((m) => m.meterId) : r.meters, undefined),
+    planLeave: async (ids: number[]) => plan('leave', ids, ids.join(' '), [], record === 0 ? {} : { recordAdds: { ...recordLeave(), bytes: recordLeave().bytes - plainLeave.bytes, broadcasts: record, entries: record } }),
+    planRecover: async (ids: number[]) => {
+      const left = new Set(members.filter((m) => m.status === 'left').map((m) => m.meterId));
+      return plan('recover', ids.filter((i) => !left.has(i)), group().name, [], { departed: ids.filter((i) => left.has(i)) });
+    },
+    planReseed: async () => plan('reseed', [], group().name, [], { messages: { ROSTER: 1, SEED: members.length }, broadcasts: 1, unicasts: members.length, bytes: 144 * members.length }),
+    leaveCost: async (departed?: number[]) => ({ meter: members[70]!.meterId, record, plain: plainLeave, now: record === 0 ? plainLeave : recordLeave(), withSuspects: { ...recordLeave(), bytes: recordLeave().bytes + 300 * (departed?.length ?? 0) } }),
+    suspectDeparted: async (ids: number[], o: any) => {
+      if (o.confirmation !== ids.join(' ')) return fail('CONFIRMATION', 'type the meter ids');
+      record += ids.length;
+      emit({ type: 'history' });
+      return { suspected: ids, record };
+    },
+    planCommand: async (r: any) => (r.meters === 'all' ? plan('command', members.filter((m) => m.status === 'member').map((m) => m.meterId), group().name) : plan('command', r.meters, undefined)),
     execute: async (planId: string, o: any) => {
       const p = plans.get(planId);
       if (!p) return fail('STALE_PLAN', 'no such plan');
       if (p.confirmation !== undefined && o.confirmation !== p.confirmation) return fail('CONFIRMATION', 'confirmation does not match');
+      record = p.operation === 'reseed' ? 0 : p.operation === 'recover' ? record + p.affected.length + p.departed.length : record;
       emit({ type: 'progress', planId, message: 'rekey broadcast handed to the DC' });
       await new Promise((r) => setTimeout(r, 50));
       emit({ type: 'progress', planId, message: `acks ${p.affected.length}/${p.affected.length}` });
@@ -87,8 +110,9 @@ export function installMockGrep(options: { readonly members: number }): void {
       emit({ type: 'history' });
       return { planId, epochFrom: epoch - 1, epoch, converged: true, unreachable: [], resyncs: 0 };
     },
-    executeCommand: async (planId: string) => {
+    executeCommand: async (planId: string, o: any) => {
       const p = plans.get(planId)!;
+      if (p.confirmation !== undefined && o.confirmation !== p.confirmation) return fail('CONFIRMATION', 'confirmation does not match');
       return { planId, seq: 4, action: 'open', confirmed: p.affected.slice(1), missing: p.affected.slice(0, 1), resends: 2 };
     },
     simulatedFleetCsv: async () => 'id,serial,model,nodeKey\n' + members.slice(0, 300).map((m) => `${m.meterId},${m.serial.replace(/[,"]/g, '')},${m.model},${'00'.repeat(16)}`).join('\n'),
@@ -111,7 +135,7 @@ export function installMockGrep(options: { readonly members: number }): void {
     pauseCampaign: async (id: number) => campaigns[id - 1],
     resumeCampaign: async (id: number) => campaigns[id - 1],
     cancelCampaign: async (id: number) => Object.assign(campaigns[id - 1], { status: 'cancelled' }),
-    activateCampaign: async (id: number) => Object.assign(campaigns[id - 1], { status: 'completed' }),
+    activateCampaign: async (id: number, o: any) => (o.confirmation === String(id) ? Object.assign(campaigns[id - 1], { status: 'completed' }) : fail('CONFIRMATION', 'type the campaign id')),
     auditLog: async () => Array.from({ length: 500 }, (_, i) => ({ id: i + 1, at: now(), actor: 'operator', action: ['unlock', 'commission', 'leave'][i % 3]!, detail: JSON.stringify({ meters: [i], epoch: i }), hash: (i.toString(16) + 'a'.repeat(64)).slice(0, 64) })),
     verifyAudit: async () => ({ ok: true, rows: 500 }),
     subscribe: (listener: Listener) => {

@@ -95,9 +95,9 @@ describe('screens against a stand-in back end', () => {
     await id('actions-tab-leave').click();
     await id('leave-ids').fill('1002, x, 1002');
     expect(await id('leave-problems').textContent()).toContain('"x" is not a meter id');
-    expect(await id('leave-plan').isDisabled()).toBe(true);
+    expect(await id('leave-make-plan').isDisabled()).toBe(true);
     await id('leave-ids').fill('1002');
-    await id('leave-plan').click();
+    await id('leave-make-plan').click();
     await id('leave-execute').waitFor({ timeout: 5000 });
     for (const typed of ['', '100', '1002 ', ' 1002']) {
       await id('leave-confirmation').fill(typed);
@@ -111,6 +111,50 @@ describe('screens against a stand-in back end', () => {
     expect(await id('leave-result-converged').textContent()).toBe('Converged');
   });
 
+  test('recovery names a departed meter; the suspicion record then shows its price and offers the re-seed; suspecting waits for the cost', async () => {
+    await id('actions-tab-recover').click();
+    await id('recover-ids').fill('1003 1005 1004');
+    // 1005 left by a plain leave: accepted as a departed suspect and marked so
+    expect(await id('recover-review-1005').textContent()).toBe('1005 (departed)');
+    expect(await id('recover-review-1003').textContent()).toBe('1003');
+    await id('recover-make-plan').click();
+    await id('recover-plan-departed').waitFor({ timeout: 5000 });
+    expect(await id('recover-plan-departed').textContent()).toContain('1005');
+    expect(await id('recover-plan-affected').textContent()).toBe('1003, 1004');
+    await id('recover-confirmation').fill('north-substation');
+    await id('recover-execute').click();
+    await id('recover-result').waitFor({ timeout: 5000 });
+    await page.waitForFunction(() => /holds 3 meters/.test(document.querySelector('[data-testid=reseed-leave-cost]')?.textContent ?? ''), undefined, { timeout: 5000 });
+    expect(await id('reseed-leave-cost').textContent()).toBe('a leave now costs 1,220 B (14 messages) instead of 320 B (2): the suspicion record holds 3 meters (sized on a leave of meter 1070)');
+
+    await id('actions-tab-suspect').click();
+    await id('suspect-ids').fill('1102 1003');
+    expect(await id('suspect-problems').textContent()).toContain('1003 did not leave the group by a plain leave');
+    await id('suspect-ids').fill('1102');
+    expect(await id('suspect-execute').isDisabled()).toBe(true);
+    await id('suspect-preview').click();
+    await id('suspect-cost').waitFor({ timeout: 5000 });
+    expect(await id('suspect-cost').textContent()).toBe('With them suspected, each later leave will cost 1,520 B (14 messages) instead of 1,220 B (14) now.');
+    await id('suspect-confirmation').fill('1102 ');
+    expect(await id('suspect-execute').isDisabled()).toBe(true);
+    await id('suspect-confirmation').fill('1102');
+    await screenshot(page, 'mock-02b-suspect');
+    await id('suspect-execute').click();
+    await id('suspect-result').waitFor({ timeout: 5000 });
+    await page.waitForFunction(() => /holds 4 meters/.test(document.querySelector('[data-testid=reseed-leave-cost]')?.textContent ?? ''), undefined, { timeout: 5000 });
+
+    await id('reseed-offer').click();
+    await id('reseed-plan').waitFor({ timeout: 5000 });
+    // no DC connected yet: no rate to time the re-seed by, and none invented
+    expect(await id('reseed-cost').textContent()).toBe("The re-seed costs 14,400,000 B in 100,001 messages, airtime unknown: this DC does not report its medium's bit rate.");
+    expect(await id('reseed-execute').isDisabled()).toBe(true);
+    await id('reseed-confirmation').fill('north-substation');
+    await screenshot(page, 'mock-02c-reseed');
+    await id('reseed-execute').click();
+    await id('reseed-result').waitFor({ timeout: 5000 });
+    await page.waitForFunction(() => /^the suspicion record is empty/.test(document.querySelector('[data-testid=reseed-leave-cost]')?.textContent ?? ''), undefined, { timeout: 5000 });
+  });
+
   test('commission from the fleet CSV: rejected lines need the explicit opt-in', async () => {
     await id('actions-tab-commission').click();
     await id('commission-use-fleet').click();
@@ -118,6 +162,7 @@ describe('screens against a stand-in back end', () => {
     await id('commission-plan-csv').click();
     await id('commission-plan').waitFor({ timeout: 5000 });
     expect(await id('commission-plan-affected-count').textContent()).toBe('200');
+    expect(await id('commission-plan-commissioning').textContent()).toBe('compact re-seed: 28,800 B — one join each: 240,000 B (8.3x more)');
     expect(await id('commission-execute').isDisabled()).toBe(true);
     await id('commission-accept-rejected').check();
     expect(await id('commission-execute').isEnabled()).toBe(true);
@@ -140,6 +185,9 @@ describe('screens against a stand-in back end', () => {
         await id('firmware-check-sequence').waitFor({ timeout: 5000 });
         await id('push-submit').click();
         await id('campaign-detail').waitFor({ timeout: 5000 });
+        expect(await id('campaign-activate').isDisabled()).toBe(true);
+        expect(await id('campaign-confirmation-expected').textContent()).toBe('1');
+        await id('campaign-confirmation').fill('1');
         expect(await id('campaign-activate').isEnabled()).toBe(true);
         expect(await id('campaign-pause').isDisabled()).toBe(true);
         await id('campaign-cancel').click();

@@ -2,19 +2,21 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import type { CampaignMeterView, CampaignSummary, CampaignView } from '../../../preload/api.js';
 import { useAction, useApp, useResource } from '../context.js';
-import { blockProgress, type CampaignAction, campaignActionAllowed, campaignProgress } from '../logic/campaign.js';
+import { activationConfirmation, activationGate, blockProgress, type CampaignAction, campaignActionAllowed, campaignProgress } from '../logic/campaign.js';
 import { formatBytes } from '../logic/costScale.js';
+import { ConfirmationInput } from './ConfirmationInput.js';
 import { useSimpleTable } from './useSimpleTable.js';
 import { VirtualTable } from './VirtualTable.js';
 
 const NONE: readonly CampaignMeterView[] = [];
 
-/** One campaign: overall progress, per-meter progress, and the buttons that apply in its status. */
+/** One campaign: overall progress, per-meter progress, and the buttons that apply in its status; Activate asks for the campaign id typed. */
 export function CampaignDetail({ id, onChanged }: { readonly id: number; readonly onChanged: (c: CampaignSummary) => void }) {
   const { api, inform } = useApp();
   const { busy, run } = useAction();
   const campaign = useResource<CampaignView>((a) => a.campaign(id), ['campaign'], [id], 700);
   const [cancelling, setCancelling] = useState(false);
+  const [typed, setTyped] = useState('');
   const columns = useMemo<ColumnDef<CampaignMeterView, any>[]>(
     () => [
       { id: 'meterId', header: 'Meter', accessorKey: 'meterId' },
@@ -31,9 +33,15 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
 
   const progress = campaignProgress(c);
   const blocks = blockProgress(c.perMeter, c.totalBlocks);
+  const activation = activationGate(c, typed);
   const act = async (action: CampaignAction) => {
-    const call = { pause: api.pauseCampaign, resume: api.resumeCampaign, cancel: api.cancelCampaign, activate: api.activateCampaign }[action];
-    const result = await run(() => call(c.id), `${action} campaign ${c.id}`);
+    const calls: Readonly<Record<CampaignAction, () => Promise<CampaignSummary>>> = {
+      pause: () => api.pauseCampaign(c.id),
+      resume: () => api.resumeCampaign(c.id),
+      cancel: () => api.cancelCampaign(c.id),
+      activate: () => api.activateCampaign(c.id, { confirmation: typed }),
+    };
+    const result = await run(calls[action], `${action} campaign ${c.id}`);
     setCancelling(false);
     if (result) {
       inform(`campaign ${c.id}: ${result.status}`);
@@ -41,8 +49,9 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
       campaign.reload();
     }
   };
+  const allowed = (action: CampaignAction) => (action === 'activate' ? activation.enabled : campaignActionAllowed(action, c.status));
   const button = (action: CampaignAction, label: string, className?: string) => (
-    <button type="button" className={className} data-testid={`campaign-${action}`} disabled={busy || !campaignActionAllowed(action, c.status)} onClick={() => (action === 'cancel' ? setCancelling(true) : void act(action))}>
+    <button type="button" className={className} data-testid={`campaign-${action}`} disabled={busy || !allowed(action)} onClick={() => (action === 'cancel' ? setCancelling(true) : void act(action))}>
       {label}
     </button>
   );
@@ -88,6 +97,12 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
         {button('activate', 'Activate', 'primary')}
         {button('cancel', 'Cancel campaign', 'danger')}
       </div>
+      {campaignActionAllowed('activate', c.status) && (
+        <div className="row">
+          <ConfirmationInput expected={activationConfirmation(c)} typed={typed} onTyped={setTyped} testId="campaign" />
+          {!activation.enabled && <span className="hint">{activation.reason}</span>}
+        </div>
+      )}
       {cancelling && (
         <div className="confirm-box danger-zone" data-testid="campaign-cancel-confirm">
           <p>Cancel campaign {c.id}? Meters keep their running firmware; blocks already sent are discarded.</p>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { ExecutionView, PlanView } from '../../../preload/api.js';
 import { useAction, useApp, useEvents } from '../context.js';
 import { executeGate } from '../logic/confirmation.js';
+import { ConfirmationInput } from './ConfirmationInput.js';
 
 interface Props {
   readonly plan: PlanView;
@@ -48,22 +49,7 @@ export function ExecutePanel({ plan, testId, danger, verb, onExecuted }: Props) 
           Commission the valid lines only ({plan.rejected.length} rejected line(s) will be left out)
         </label>
       )}
-      {plan.confirmation !== undefined && (
-        <label className="confirm">
-          <span>
-            Type <code data-testid={`${testId}-confirmation-expected`}>{plan.confirmation}</code> to confirm
-          </span>
-          <input
-            type="text"
-            autoComplete="off"
-            spellCheck={false}
-            data-testid={`${testId}-confirmation`}
-            value={typed}
-            disabled={result !== undefined}
-            onChange={(e) => setTyped(e.target.value)}
-          />
-        </label>
-      )}
+      {plan.confirmation !== undefined && <ConfirmationInput expected={plan.confirmation} typed={typed} onTyped={setTyped} testId={testId} disabled={result !== undefined} />}
       <div className="row">
         <button
           type="button"

@@ -1,12 +1,16 @@
 import type { PlanView } from '../../../preload/api.js';
+import { useResource } from '../context.js';
 import { formatBytes } from '../logic/costScale.js';
+import { airtimeText, exactBytes, METHOD_LABEL, methodComparison, methodRows, recordAddsSentence } from '../logic/costText.js';
 import { DataTable, numeric } from './DataTable.js';
 
 const SHOWN_AFFECTED = 60;
 
-/** What a plan will do, before anything is sent: messages, bytes, meters, rejected lines, cost. */
+/** What a plan will do, before anything is sent: messages, bytes, airtime, meters, rejected lines, cost, and what the suspicion record adds. */
 export function PlanPanel({ plan, testId }: { readonly plan: PlanView; readonly testId: string }) {
+  const link = useResource((a) => a.linkState(), ['link'], [], 1000);
   const shown = plan.affected.slice(0, SHOWN_AFFECTED);
+  const recordAdds = recordAddsSentence(plan);
   return (
     <section className="panel plan" data-testid={`${testId}-plan`} aria-label="Plan">
       <h3>
@@ -14,7 +18,7 @@ export function PlanPanel({ plan, testId }: { readonly plan: PlanView; readonly 
       </h3>
       <dl className="facts">
         <dt>Affected meters</dt>
-        <dd data-testid={`${testId}-plan-affected-count`}>{plan.affected.length}</dd>
+        <dd data-testid={`${testId}-plan-affected-count`}>{plan.operation === 'reseed' ? 'every member' : plan.affected.length}</dd>
         <dt>Broadcasts</dt>
         <dd data-testid={`${testId}-plan-broadcasts`}>{plan.broadcasts}</dd>
         <dt>Unicasts</dt>
@@ -23,7 +27,38 @@ export function PlanPanel({ plan, testId }: { readonly plan: PlanView; readonly 
         <dd data-testid={`${testId}-plan-bytes`}>
           {plan.bytes} ({formatBytes(plan.bytes)})
         </dd>
+        <dt>Airtime</dt>
+        <dd data-testid={`${testId}-plan-airtime`}>{link.data === undefined ? '…' : airtimeText(plan.bytes, link.data.bitRate)}</dd>
       </dl>
+      {recordAdds !== undefined && (
+        <p className="hint-box" data-testid={`${testId}-plan-record`}>
+          {recordAdds}; a re-seed would clear the record
+        </p>
+      )}
+      {plan.departed.length > 0 && (
+        <p data-testid={`${testId}-plan-departed`}>
+          Departed meters suspected with it (they join the suspicion record, no message reaches them): {plan.departed.join(', ')}
+        </p>
+      )}
+      {plan.commissioning !== undefined && (
+        <>
+          <p>
+            Method: <strong data-testid={`${testId}-plan-method`}>{METHOD_LABEL[plan.commissioning.method]}</strong>, the cheapest in bytes
+          </p>
+          <p data-testid={`${testId}-plan-commissioning`}>{methodComparison(plan.commissioning)}</p>
+          <DataTable testId={`${testId}-plan-methods`} compact caption="Commissioning methods sized" columns={['Method', numeric('Broadcasts'), numeric('Unicasts'), numeric('Bytes'), numeric('Against the chosen')]}>
+            {methodRows(plan.commissioning).map((row) => (
+              <tr key={row.method} className={row.chosen ? 'highlight' : undefined} data-testid={`${testId}-plan-method-${row.method}`} data-bytes={row.bytes}>
+                <td>{row.label}</td>
+                <td className="num">{row.broadcasts}</td>
+                <td className="num">{row.unicasts}</td>
+                <td className="num">{exactBytes(row.bytes)}</td>
+                <td className="num">{row.chosen ? 'chosen' : `${row.ratio.toFixed(1)}x more`}</td>
+              </tr>
+            ))}
+          </DataTable>
+        </>
+      )}
       <DataTable testId={`${testId}-plan-messages`} compact columns={['Message kind', numeric('Count')]}>
         {Object.entries(plan.messages).map(([kind, count]) => (
           <tr key={kind}>

@@ -13,8 +13,9 @@ interface Props {
 
 /**
  * Leave (meters retired or moved) and recovery (meters suspected of colluding): both remove members
- * and rekey; recovery also replaces every key the suspects could have pooled. Both are dangerous, so
- * both end in a typed confirmation: the ids for a leave, the group name for a recovery.
+ * and rekey; recovery also replaces every key the suspects could have pooled, and may name meters that
+ * left earlier by a plain leave (departed suspects: their places join the suspicion record). Both are
+ * dangerous, so both end in a typed confirmation: the ids for a leave, the group name for a recovery.
  */
 export function RemovalAction({ kind }: Props) {
   const { api } = useApp();
@@ -22,7 +23,12 @@ export function RemovalAction({ kind }: Props) {
   const members = useMemberIds();
   const [text, setText] = useState('');
   const [plan, setPlan] = useState<PlanView | undefined>(undefined);
-  const parsed = useMemo(() => parseMeterIds(text, members.known), [text, members.known]);
+  const { known: present, departed } = members;
+  const parsed = useMemo(() => {
+    if (kind === 'leave') return parseMeterIds(text, present);
+    const named = present === undefined || departed === undefined ? undefined : new Set([...present, ...departed]);
+    return parseMeterIds(text, named, 'is neither a member nor a meter that left by a plain leave');
+  }, [kind, text, present, departed]);
   const testId = kind;
 
   const makePlan = async () => {
@@ -38,7 +44,7 @@ export function RemovalAction({ kind }: Props) {
         <p className="muted">
           {kind === 'leave'
             ? 'The meters lose the group key at the next epoch; the rest of the group is rekeyed.'
-            : 'Evicts the suspected meters and replaces every key they could have pooled. Use it when meters are believed compromised or colluding.'}
+            : 'Evicts the suspected meters and replaces every key they could have pooled. Use it when meters are believed compromised or colluding. Meters that left earlier by a plain leave may be named too: they are suspected as departed (no message reaches them).'}
         </p>
         <label>
           {kind === 'leave' ? 'Meter ids' : 'Suspected meter ids'} (comma or space separated)
@@ -59,11 +65,12 @@ export function RemovalAction({ kind }: Props) {
             {parsed.ids.map((id) => (
               <span key={id} className="chip" data-testid={`${testId}-review-${id}`}>
                 {id}
+                {kind === 'recover' && departed?.has(id) ? ' (departed)' : ''}
               </span>
             ))}
           </div>
         )}
-        <button type="button" data-testid={`${testId}-plan`} disabled={busy || parsed.ids.length === 0 || parsed.problems.length > 0} onClick={() => void makePlan()}>
+        <button type="button" data-testid={`${testId}-make-plan`} disabled={busy || parsed.ids.length === 0 || parsed.problems.length > 0} onClick={() => void makePlan()}>
           {kind === 'leave' ? 'Plan the leave' : 'Plan the recovery'}
         </button>
       </section>

@@ -1,4 +1,5 @@
 import type { CampaignStatus, CampaignSummary } from '../../../preload/api.js';
+import { confirmationMatches, type ExecuteGate } from './confirmation.js';
 
 export type CampaignAction = 'pause' | 'resume' | 'cancel' | 'activate';
 
@@ -12,6 +13,19 @@ const ALLOWED: Readonly<Record<CampaignAction, readonly CampaignStatus[]>> = {
 
 export function campaignActionAllowed(action: CampaignAction, status: CampaignStatus): boolean {
   return ALLOWED[action].includes(status);
+}
+
+/** What the operator types to activate a campaign (ConfirmOptions of activateCampaign): its id. */
+export function activationConfirmation(c: Pick<CampaignSummary, 'id'>): string {
+  return String(c.id);
+}
+
+/** Activate: once distribution settled, with at least one meter verified (else none would switch), and the campaign id typed exactly. */
+export function activationGate(c: Pick<CampaignSummary, 'id' | 'status' | 'counts'>, typed: string): ExecuteGate {
+  if (!campaignActionAllowed('activate', c.status)) return { enabled: false, reason: `a ${c.status} campaign cannot be activated` };
+  if ((c.counts.verified ?? 0) === 0) return { enabled: false, reason: 'no meter has verified the image' };
+  if (!confirmationMatches(activationConfirmation(c), typed)) return { enabled: false, reason: `type ${activationConfirmation(c)} exactly to activate` };
+  return { enabled: true, reason: undefined };
 }
 
 export interface CampaignProgress {

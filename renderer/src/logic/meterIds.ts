@@ -8,7 +8,8 @@ export interface ParsedMeterIds {
   readonly problems: readonly string[];
 }
 
-export function parseMeterIds(text: string, known?: ReadonlySet<number>): ParsedMeterIds {
+/** `known`: the ids that may be named, once loaded; `unknown` says why another id may not. */
+export function parseMeterIds(text: string, known?: ReadonlySet<number>, unknown = 'is not a member of the group'): ParsedMeterIds {
   const ids: number[] = [];
   const problems: string[] = [];
   const seen = new Set<number>();
@@ -28,7 +29,7 @@ export function parseMeterIds(text: string, known?: ReadonlySet<number>): Parsed
       continue;
     }
     if (known !== undefined && !known.has(id)) {
-      problems.push(`${id} is not a member of the group`);
+      problems.push(`${id} ${unknown}`);
       continue;
     }
     seen.add(id);

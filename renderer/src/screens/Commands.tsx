@@ -1,13 +1,18 @@
 import { useMemo, useState } from 'react';
 import type { CommandResultView, PlanView } from '../../../preload/api.js';
+import { ConfirmationInput } from '../components/ConfirmationInput.js';
 import { DataTable, numeric } from '../components/DataTable.js';
 import { Problems } from '../components/ErrorList.js';
 import { PlanPanel } from '../components/PlanPanel.js';
 import { useMemberIds } from '../components/useMemberIds.js';
 import { useAction, useApp, useEvents } from '../context.js';
+import { commandGate } from '../logic/confirmation.js';
 import { parseMeterIds } from '../logic/meterIds.js';
 
-/** Disconnector open/close to the whole group or a selection: plan, see who, confirm, per-meter result. */
+/**
+ * Disconnector open/close to the whole group or a selection: plan, see who, confirm, per-meter result.
+ * A selection is confirmed by a tick; every member by typing the group name, as a recovery is.
+ */
 export function Commands() {
   const { api, inform } = useApp();
   const { busy, run } = useAction();
@@ -16,7 +21,8 @@ export function Commands() {
   const [target, setTarget] = useState<'all' | 'selection'>('selection');
   const [text, setText] = useState('');
   const [plan, setPlan] = useState<PlanView | undefined>(undefined);
-  const [confirmed, setConfirmed] = useState(false);
+  const [ticked, setTicked] = useState(false);
+  const [typed, setTyped] = useState('');
   const [result, setResult] = useState<CommandResultView | undefined>(undefined);
   const [progress, setProgress] = useState<string | undefined>(undefined);
   const parsed = useMemo(() => parseMeterIds(text, members.known), [text, members.known]);
@@ -25,7 +31,8 @@ export function Commands() {
 
   const reset = () => {
     setPlan(undefined);
-    setConfirmed(false);
+    setTicked(false);
+    setTyped('');
     setResult(undefined);
     setProgress(undefined);
   };
@@ -36,13 +43,14 @@ export function Commands() {
   };
   const execute = async () => {
     if (!plan) return;
-    const r = await run(() => api.executeCommand(plan.id), `${action} disconnectors`);
+    const r = await run(() => api.executeCommand(plan.id, { confirmation: plan.confirmation === undefined ? undefined : typed }), `${action} disconnectors`);
     if (r) {
       setResult(r);
       inform(`${r.action}: ${r.confirmed.length} confirmed, ${r.missing.length} missing`);
     }
   };
   const canPlan = target === 'all' || (parsed.ids.length > 0 && parsed.problems.length === 0);
+  const gate = plan === undefined ? undefined : commandGate(plan, typed, ticked);
   const rows = useMemo(
     () => (result === undefined ? [] : [...result.confirmed.map((id) => ({ id, ok: true })), ...result.missing.map((id) => ({ id, ok: false }))].sort((a, b) => a.id - b.id)),
     [result],
@@ -88,21 +96,26 @@ export function Commands() {
         <>
           <PlanPanel plan={plan} testId="command" />
           <section className={`panel execute ${action === 'open' ? 'danger-zone' : ''}`}>
-            <label className="check">
-              <input type="checkbox" data-testid="command-confirm" checked={confirmed} disabled={result !== undefined} onChange={(e) => setConfirmed(e.target.checked)} />
-              I confirm: {action} the disconnector of these {plan.affected.length} meter(s)
-            </label>
+            {plan.confirmation === undefined ? (
+              <label className="check">
+                <input type="checkbox" data-testid="command-confirm" checked={ticked} disabled={result !== undefined} onChange={(e) => setTicked(e.target.checked)} />
+                I confirm: {action} the disconnector of these {plan.affected.length} meter(s)
+              </label>
+            ) : (
+              <ConfirmationInput expected={plan.confirmation} typed={typed} onTyped={setTyped} testId="command" disabled={result !== undefined} />
+            )}
             <div className="row">
               <button
                 type="button"
                 className={action === 'open' ? 'danger' : 'primary'}
                 data-testid="command-execute"
-                disabled={!confirmed || busy || result !== undefined || plan.affected.length === 0}
+                disabled={!gate?.enabled || busy || result !== undefined}
                 onClick={() => void execute()}
               >
                 {busy ? 'Sending…' : `${action === 'open' ? 'Open' : 'Close'} ${plan.affected.length} disconnector(s)`}
               </button>
               {progress !== undefined && <span className="hint" data-testid="command-progress">{progress}</span>}
+              {gate?.enabled === false && result === undefined && <span className="hint">{gate.reason}</span>}
             </div>
           </section>
         </>

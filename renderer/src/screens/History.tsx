@@ -2,6 +2,7 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import type { HistoryView } from '../../../preload/api.js';
 import { CostBars } from '../components/CostBars.js';
+import { SuspicionNotice } from '../components/SuspicionNotice.js';
 import { useSimpleTable } from '../components/useSimpleTable.js';
 import { VirtualTable } from '../components/VirtualTable.js';
 import { useResource } from '../context.js';
@@ -42,6 +43,7 @@ export function History() {
   return (
     <div className="screen">
       <h2>History</h2>
+      <SuspicionNotice testId="history-reseed" />
       <div className="split">
         <section className="panel grow" aria-label="Timeline">
           <h3>Rekey timeline</h3>

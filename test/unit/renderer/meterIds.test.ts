@@ -29,4 +29,8 @@ describe('meter id lists', () => {
     expect(parsed.ids).toEqual([1, 3]);
     expect(parsed.problems).toEqual(['2 is not a member of the group']);
   });
+
+  test('a list that may name other meters (departed ones) says why an id is refused', () => {
+    expect(parseMeterIds('4 9', new Set([4]), 'did not leave the group by a plain leave').problems).toEqual(['9 did not leave the group by a plain leave']);
+  });
 });
