@@ -59,19 +59,25 @@ function call(channel: string, e: IpcMainInvokeEvent, ...args: unknown[]): Promi
   return Promise.resolve().then(() => handler(e, ...args));
 }
 
+/** The IPC handlers registered with `isAppPage`, and the app's own window trusted. */
+function registerTrusted(isAppPage: (url: string) => boolean): { registration: ReturnType<typeof registerIpc>; appWindow: WebContents } {
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const registration = registerIpc({
+    app: { name: 'GREP Key Manager', version: '0.1.0' },
+    isAppPage,
+    backend: new Backend({ dataDir: mkdtempSync(join(tmpdir(), 'grep-shell-')), actor: 'shell test' }),
+  });
+  const appWindow = contents();
+  registration.trust(appWindow);
+  return { registration, appWindow };
+}
+
 describe('main/ipc sender check', () => {
   let registration: ReturnType<typeof registerIpc>;
   let appWindow: WebContents;
 
   beforeEach(() => {
-    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    registration = registerIpc({
-      app: { name: 'GREP Key Manager', version: '0.1.0' },
-      isAppPage: (url) => url.split('#')[0] === APP_PAGE,
-      backend: new Backend({ dataDir: mkdtempSync(join(tmpdir(), 'grep-shell-')), actor: 'shell test' }),
-    });
-    appWindow = contents();
-    registration.trust(appWindow);
+    ({ registration, appWindow } = registerTrusted((url) => url.split('#')[0] === APP_PAGE));
   });
 
   afterEach(() => {
@@ -136,14 +142,7 @@ describe("the app's page", () => {
   let appWindow: WebContents;
 
   beforeEach(() => {
-    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    registration = registerIpc({
-      app: { name: 'GREP Key Manager', version: '0.1.0' },
-      isAppPage: (url) => isSamePage(built.url, url),
-      backend: new Backend({ dataDir: mkdtempSync(join(tmpdir(), 'grep-shell-')), actor: 'shell test' }),
-    });
-    appWindow = contents();
-    registration.trust(appWindow);
+    ({ registration, appWindow } = registerTrusted((url) => isSamePage(built.url, url)));
   });
 
   afterEach(() => {
