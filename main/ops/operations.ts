@@ -106,13 +106,24 @@ function planned(epoch: number, plans: readonly Plan[], rounds: readonly Baselin
  * up the event loop. The group is read once, at the call: if it moves on meanwhile, the plan is stale
  * and its execution refused (STALE_PLAN), as for any plan.
  */
-export async function planCommission(input: Extract<OperationInput, { operation: 'commission' }>, km: KeyManager): Promise<Planned> {
-  const named = new Set<number>();
-  await inSlices(input.rows, (row) => {
-    if (km.has(row.id)) throw new ServiceError('DUPLICATE_METER', `meter ${row.id} (row ${row.line}) is already a member`);
-    if (named.has(row.id)) throw new ServiceError('DUPLICATE_METER', `meter ${row.id} is named twice`);
-    named.add(row.id);
+export async function planCommission(request: Extract<OperationInput, { operation: 'commission' }>, km: KeyManager): Promise<Planned> {
+  // a line naming a meter that is already a member (or one named earlier) is a bad line like any
+  // other: listed with the others, left out unless the operator opts in
+  const firstLine = new Map<number, number>();
+  const rows: CommissionRow[] = [];
+  const rejected: RejectedRow[] = [...request.rejected];
+  await inSlices(request.rows, (row) => {
+    const earlier = firstLine.get(row.id);
+    if (km.has(row.id)) rejected.push({ line: row.line, reason: `meter ${row.id} is already a member of the group` });
+    else if (earlier !== undefined) rejected.push({ line: row.line, reason: `meter ${row.id} is already on line ${earlier}` });
+    else {
+      firstLine.set(row.id, row.line);
+      rows.push(row);
+    }
   });
+  rejected.sort((a, b) => a.line - b.line);
+  if (rows.length === 0) throw new ServiceError('DUPLICATE_METER', `no meter to commission: ${rejected.slice(0, 5).map((row) => `line ${row.line}: ${row.reason}`).join('; ')}${rejected.length > 5 ? ` and ${rejected.length - 5} more` : ''}`);
+  const input = { ...request, rows, rejected };
   const { epoch, size } = km;
   const affected = input.rows.map((row) => row.id);
   const rounds: BaselineRound[] = [];
@@ -146,7 +157,7 @@ export async function planCommission(input: Extract<OperationInput, { operation:
   const options = sized.filter((option) => option.plans.length > 0).map(({ method, plans }) => ({ method, plans, ...compareCosts(plans, rounds).grep })).sort((a, b) => a.bytes - b.bytes);
   const chosen = options[0];
   if (!chosen) throw new ServiceError('TOO_LARGE', `no way to commission ${affected.length} meters into this group fits the message size limits: split the list`);
-  const result = planned(epoch, chosen.plans, rounds, { operation: 'commission', affected, meters, method: chosen.method, rejected: [...input.rejected] }, secrets);
+  const result = planned(epoch, chosen.plans, rounds, { operation: 'commission', affected, meters, method: chosen.method, rejected }, secrets);
   const commissioning = { method: chosen.method, options: options.map(({ method, broadcasts, unicasts, bytes }) => ({ method, broadcasts, unicasts, bytes })) };
   return { ...result, plan: { ...result.plan, commissioning } };
 }

@@ -102,6 +102,12 @@ function* csvLines(csv: string): Generator<string> {
   }
 }
 
+/** A spreadsheet saved with semicolons or tabs: say so, rather than only that a line has one field. */
+function separatorHint(raw: string): string {
+  const used = [';', '\t'].find((separator) => raw.split(separator).length === 4);
+  return used ? `; the fields seem separated by ${used === ';' ? 'semicolons' : 'tabs'}: save the file with commas` : '';
+}
+
 /**
  * `id,serial,model,nodeKey` with an optional header line, refused whole over COMMISSION_LIMIT. Every line
  * is judged on its own, so the operator gets all the bad lines at once; a reason names the line and
@@ -116,12 +122,12 @@ export async function parseCommissioningCsv(csv: string): Promise<{ rows: Commis
     const line = index + 1;
     if (raw.trim() === '' || (index === 0 && HEADER.test(raw))) return;
     const fields = raw.split(',');
-    if (fields.length !== 4) return rejected.push({ line, reason: `expected 4 fields (id,serial,model,nodeKey), found ${fields.length}` });
+    if (fields.length !== 4) return rejected.push({ line, reason: `expected 4 fields (id,serial,model,nodeKey), found ${fields.length}${separatorHint(raw)}` });
     const [id, serial, model, nodeKey] = fields.map((field) => field.trim()) as [string, string, string, string];
     const parsed = CommissionInput.safeParse({ id: /^\d+$/.test(id) ? Number(id) : Number.NaN, serial, model, nodeKey });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      return rejected.push({ line, reason: `${String(issue.path[0] ?? 'row')}: ${issue.path[0] === 'id' ? 'must be an integer in 1..2^32-1' : issue.message}` });
+      return rejected.push({ line, reason: `${String(issue.path[0] ?? 'line')}: ${issue.path[0] === 'id' ? 'must be an integer in 1..2^32-1' : issue.message}` });
     }
     const earlier = firstLine.get(parsed.data.id);
     if (earlier !== undefined) return rejected.push({ line, reason: `meter ${parsed.data.id} is already on line ${earlier}` });

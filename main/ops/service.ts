@@ -272,7 +272,9 @@ export class KeyManagerService {
     const { id, stored, secrets } = this.claimPlan(planId);
     if (stored.operation === 'command') throw new ServiceError('BAD_INPUT', `plan ${id} is a group command: run it with executeCommand`);
     if (stored.rejected.length > 0 && !confirm.acceptRejected) {
-      throw new ServiceError('REJECTED_ROWS', `plan ${id} leaves out lines ${stored.rejected.map((row) => row.line).join(', ')}: confirm to commission the valid rows only`);
+      const lines = stored.rejected.slice(0, LISTED_LINES).map((row) => row.line).join(', ');
+      const more = stored.rejected.length > LISTED_LINES ? ` and ${stored.rejected.length - LISTED_LINES} more` : '';
+      throw new ServiceError('REJECTED_ROWS', `plan ${id} leaves out lines ${lines}${more}: confirm to commission the valid lines only`);
     }
     const { store } = this.options;
     const epochFrom = this.km.epoch;

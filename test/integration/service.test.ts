@@ -132,6 +132,11 @@ describe('Key Manager service against the simulated DC (GREP.md §7, §11)', () 
 
     expect(await refusal(() => service.planLeave([99]))).toBe('UNKNOWN_METER');
     expect(await refusal(() => service.planCommission([meters[0]!]))).toBe('DUPLICATE_METER');
+    // a CSV naming members already in the group lists every such line with the other bad ones, and needs the opt-in
+    const again = await service.planCommissionCsv(`id,serial,model,nodeKey\n${meters.map((m) => `${m.id},${m.serial},${m.model},${m.nodeKey}`).join('\n')}\n99,S-99,GX-110,${'ab'.repeat(16)}\n`);
+    expect(again.affected).toEqual([99]);
+    expect(again.rejected.map((row) => [row.line, row.reason])).toEqual(meters.map((m, index) => [index + 2, `meter ${m.id} is already a member of the group`]));
+    expect(await refusal(() => service.execute(again.id))).toBe('REJECTED_ROWS');
     expect(await refusal(() => service.planLeave([1, 1]))).toBe('DUPLICATE_METER');
     expect(await refusal(() => service.planLeave([1, 2, 3, 4, 5, 6]))).toBe('WOULD_EMPTY_GROUP');
     expect(await refusal(() => service.planRecover([]))).toBe('EMPTY_SET');

@@ -38,6 +38,17 @@ describe('operator plans: commissioning CSV and scheme costs', () => {
     expect([lf.rows.map((row) => row.line), lf.rejected.map((row) => row.line)]).toEqual([[2, 5], [4]]);
   });
 
+  it('says when a file is separated by semicolons or tabs rather than only that its lines have one field', async () => {
+    const { rows, rejected } = await parseCommissioningCsv(`id;serial;model;nodeKey\n1;S-1;GX-110;${KEY}\n2\tS-2\tGX-110\t${KEY}\n3,S-3\n`);
+    expect(rows).toEqual([]);
+    expect(rejected.map((row) => [row.line, row.reason.replace(/found \d+/, 'found n')])).toEqual([
+      [1, 'expected 4 fields (id,serial,model,nodeKey), found n; the fields seem separated by semicolons: save the file with commas'],
+      [2, 'expected 4 fields (id,serial,model,nodeKey), found n; the fields seem separated by semicolons: save the file with commas'],
+      [3, 'expected 4 fields (id,serial,model,nodeKey), found n; the fields seem separated by tabs: save the file with commas'],
+      [4, 'expected 4 fields (id,serial,model,nodeKey), found n'],
+    ]);
+  });
+
   it('accepts a CSV without a header', async () => {
     expect((await parseCommissioningCsv(`7,S-7,GX-110,${KEY}\n`)).rows.map((row) => row.id)).toEqual([7]);
   });
