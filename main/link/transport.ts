@@ -1,4 +1,6 @@
+import { readdir, realpath } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { LinkError, type LinkErrorCode } from './errors.js';
 
@@ -193,14 +195,44 @@ export interface SerialPortInfo {
   readonly productId?: string;
 }
 
-/** USB and built-in ports (a socat PTY is not listed: open it by path). */
-export async function listSerialPorts(): Promise<SerialPortInfo[]> {
-  const ports = await SerialPort.list();
-  return ports.map(({ path, manufacturer, serialNumber, vendorId, productId }) => ({
-    path,
-    manufacturer,
-    serialNumber,
-    vendorId,
-    productId,
-  }));
+/** Where the enumeration finds ports; injectable so the fallback can be tested without hardware. */
+export interface PortSources {
+  readonly list?: () => Promise<readonly SerialPortInfo[]>;
+  readonly devDir?: string;
+}
+
+/** USB adapters by their kernel names, and the stable /dev/serial/by-id links udev makes for them. */
+const USB_TTY = /^tty(USB|ACM)\d+$/;
+
+async function scanDevices(devDir: string): Promise<SerialPortInfo[]> {
+  const names = async (dir: string) => readdir(dir).catch(() => [] as string[]);
+  const byId = (await names(join(devDir, 'serial', 'by-id'))).map((name) => ({ path: join(devDir, 'serial', 'by-id', name) }));
+  const ttys = (await names(devDir)).filter((name) => USB_TTY.test(name)).map((name) => ({ path: join(devDir, name) }));
+  return [...byId, ...ttys];
+}
+
+/**
+ * USB and built-in ports. serialport's list needs udev's tools on Linux (it runs udevadm); where they
+ * are missing, or it fails for another reason, the adapters are still found by name under /dev. A PTY
+ * (socat) or an unusual adapter is listed by neither: the operator types its path.
+ */
+export async function listSerialPorts(sources: PortSources = {}): Promise<SerialPortInfo[]> {
+  const list = sources.list ?? (() => SerialPort.list());
+  let listed: readonly SerialPortInfo[] = [];
+  try {
+    listed = await list();
+  } catch {
+    // e.g. "spawn udevadm ENOENT": the scan below still finds the usual adapters
+  }
+  const scanned = process.platform === 'win32' && sources.devDir === undefined ? [] : await scanDevices(sources.devDir ?? '/dev');
+  // one entry per device: a by-id link and the tty it points to are the same adapter
+  const seen = new Set(await Promise.all(listed.map((port) => realpath(port.path).catch(() => port.path))));
+  const found: SerialPortInfo[] = listed.map(({ path, manufacturer, serialNumber, vendorId, productId }) => ({ path, manufacturer, serialNumber, vendorId, productId }));
+  for (const port of scanned) {
+    const device = await realpath(port.path).catch(() => port.path);
+    if (seen.has(device)) continue;
+    seen.add(device);
+    found.push(port);
+  }
+  return found;
 }

@@ -175,6 +175,14 @@ describe('screens against a stand-in back end', () => {
       await id(`screen-${screen}`).waitFor({ timeout: 5000 });
       if (screen === 'history') await id('history-cost-chart').waitFor({ timeout: 5000 });
       if (screen === 'connection') {
+        // a serial DC on a path no enumeration lists (a socat PTY): typed, saved, listed
+        await id('profile-name').fill('pty-dc');
+        await id('profile-transport-serial').check();
+        await page.locator('#serial-ports option[value="/dev/ttyUSB0"]').waitFor({ state: 'attached', timeout: 5000 });
+        await id('profile-serial-path').fill('/tmp/grep-pty/ttyB');
+        await id('profile-pairing-key').fill('00112233445566778899aabbccddeeff');
+        await id('profile-save').click();
+        await page.waitForFunction(() => document.querySelector('[data-testid=connection-profiles]')?.textContent?.includes('/tmp/grep-pty/ttyB'), undefined, { timeout: 5000 });
         await id('connection-connect-bench-dc').click();
         await page.waitForFunction(() => document.querySelector('[data-testid=header-link]')?.textContent?.includes('connected'), undefined, { timeout: 5000 });
         await id('connection-disconnect').click();

@@ -177,15 +177,21 @@ function ProfileForm({ onSaved }: { readonly onSaved: () => void }) {
         <div className="row">
           <label>
             Serial port
-            <select data-testid="profile-serial-path" value={path} onChange={(e) => setPath(e.target.value)}>
-              <option value="">— pick a port —</option>
+            {/* a typed path too: a PTY or an unusual adapter is never in the list */}
+            <input
+              data-testid="profile-serial-path"
+              list="serial-ports"
+              placeholder="/dev/ttyUSB0, or pick one found"
+              value={path}
+              onChange={(e) => setPath(e.target.value.trim())}
+            />
+            <datalist id="serial-ports">
               {(ports ?? []).map((p) => (
                 <option key={p.path} value={p.path}>
-                  {p.path} {p.manufacturer ? `· ${p.manufacturer}` : ''} {p.serialNumber ? `· S/N ${p.serialNumber}` : ''}
-                  {p.vendorId ? ` · ${p.vendorId}:${p.productId ?? '?'}` : ''}
+                  {[p.manufacturer, p.serialNumber ? `S/N ${p.serialNumber}` : '', p.vendorId ? `${p.vendorId}:${p.productId ?? '?'}` : ''].filter(Boolean).join(' · ')}
                 </option>
               ))}
-            </select>
+            </datalist>
           </label>
           <button type="button" data-testid="profile-serial-refresh" disabled={busy} onClick={() => void refreshPorts()}>
             Refresh ports
