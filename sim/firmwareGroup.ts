@@ -1,10 +1,11 @@
 import { CampaignSealer, DEFAULT_BLOCK_SIZE } from '../main/firmware/blocks.js';
+import type { Coding } from '../main/firmware/coding.js';
 import { createCampaign } from '../main/firmware/campaign.js';
 import type { FirmwarePackage } from '../main/firmware/package.js';
 import { defaultSubgroupCap, type GrepCrypto, KEY_BYTES, KeyManager, seededRandom } from '../main/grep/index.js';
 import { CampaignRunner, type RunnerOptions } from './campaignRunner.js';
 import { Channel } from './channel.js';
-import { Fleet } from './fleet.js';
+import { Fleet, MODEL_GENERATION_SIZE } from './fleet.js';
 import type { FactoryFirmware } from './meter.js';
 
 /**
@@ -34,6 +35,12 @@ export interface CampaignOptions {
   /** the campaign's targets; default every group member */
   readonly meters?: readonly number[];
   readonly corrupt?: RunnerOptions['corrupt'];
+  /**
+   * the erasure code's generation size, or 'none' for block repair. campaign() defaults to what the
+   * model declares (fleet.ts); sealer(), for tests that build their own engine state, to block repair.
+   */
+  readonly generationSize?: number | 'none';
+  readonly repairMargin?: number;
 }
 
 export const GROUP_ID = 1;
@@ -48,7 +55,9 @@ export function firmwareGroup(options: FirmwareGroupOptions) {
   km.reseed(fleet.commissioning(), random);
   fleet.hand(km.reseedMessages());
   const channel = new Channel({ bitRate: options.rate, latency, loss: options.loss, seed, clock: 'simulated' });
-  const sealerFor = (campaign: CampaignOptions) =>
+  const codingOf = (generationSize: number | 'none' | undefined): Coding | undefined =>
+    generationSize === undefined || generationSize === 'none' ? undefined : { code: 'reed-solomon', generationSize };
+  const sealerFor = (campaign: CampaignOptions, coding: Coding | undefined) =>
     new CampaignSealer({
       crypto,
       groupId: GROUP_ID,
@@ -58,6 +67,7 @@ export function firmwareGroup(options: FirmwareGroupOptions) {
       blockSize: campaign.blockSize ?? DEFAULT_BLOCK_SIZE,
       kmSigningKey,
       audience: campaign.meters ?? 'model',
+      coding,
     });
   const members = () => [...km.subgroups()].flatMap((subgroup) => [...subgroup.members]);
 
@@ -74,11 +84,17 @@ export function firmwareGroup(options: FirmwareGroupOptions) {
       }
     },
     /** The frames of a campaign, under a fresh K_fw. */
-    sealer: sealerFor,
+    sealer: (campaign: CampaignOptions) => sealerFor(campaign, codingOf(campaign.generationSize)),
     /** A campaign with a fresh K_fw, ready to run. */
     campaign(campaign: CampaignOptions): CampaignRunner {
-      const sealer = sealerFor(campaign);
-      const state = createCampaign({ id: campaign.campaign, totalBlocks: sealer.totalBlocks, meters: campaign.meters ?? members() });
+      const sealer = sealerFor(campaign, codingOf(campaign.generationSize ?? MODEL_GENERATION_SIZE[options.model]));
+      const state = createCampaign({
+        id: campaign.campaign,
+        totalBlocks: sealer.totalBlocks,
+        meters: campaign.meters ?? members(),
+        generationSize: sealer.coding?.generationSize,
+        repairMargin: campaign.repairMargin,
+      });
       const runner: RunnerOptions = {
         channel,
         meters: fleet.meters,

@@ -9,9 +9,11 @@ import {
   inAudience,
   openBlock,
   openKeyFrame,
+  openRepair,
   queryIsGenuine,
 } from '../main/firmware/blocks.js';
 import type { FirmwareReport } from '../main/firmware/campaign.js';
+import { generationBlocks, generationCount, isRepairSymbol, type RepairSymbol, recoverGeneration } from '../main/firmware/erasure.js';
 import { checkPackage } from '../main/firmware/verify.js';
 
 /**
@@ -19,6 +21,10 @@ import { checkPackage } from '../main/firmware/verify.js';
  * slots, so a half-received or refused image never replaces the one that runs). The meter checks the
  * assembled image as staging did (signature against its factory vendor keys, size, digest, model,
  * sequence above what it runs) and switches slots only on the KM's signed activate frame.
+ *
+ * In a coded campaign (the KEY frame names the code) the meter also keeps, per generation, repair
+ * symbols that opened under K_fw, as many as it misses blocks there, and decodes the generation once
+ * it holds enough; it reports how many symbols each generation still needs instead of a bitmap.
  */
 
 export interface RunningFirmware {
@@ -43,6 +49,8 @@ interface Inactive {
   readonly image: Uint8Array;
   readonly held: Uint8Array;
   count: number;
+  /** coded campaigns: the repair symbols kept per generation, until it decodes */
+  readonly repairs: RepairSymbol[][];
   state: 'receiving' | 'verified' | 'failed' | 'activated';
   reason: string;
 }
@@ -91,6 +99,9 @@ export class FirmwareSlot {
         case 'block':
           this.takeBlock(frame);
           return undefined;
+        case 'repair':
+          this.takeRepair(frame);
+          return undefined;
         case 'query':
           return this.answer(frame);
         case 'activate':
@@ -112,7 +123,9 @@ export class FirmwareSlot {
       this.declined = frame.campaign;
       return;
     }
-    this.inactive = { campaign: frame.campaign, key, image: new Uint8Array(key.manifest.size), held: new Uint8Array(key.totalBlocks), count: 0, state: 'receiving', reason: '' };
+    const generations = key.coding ? generationCount(key.totalBlocks, key.coding.generationSize) : 0;
+    const repairs = Array.from({ length: generations }, (): RepairSymbol[] => []);
+    this.inactive = { campaign: frame.campaign, key, image: new Uint8Array(key.manifest.size), held: new Uint8Array(key.totalBlocks), count: 0, repairs, state: 'receiving', reason: '' };
   }
 
   private takeBlock(frame: Extract<FirmwareFrame, { kind: 'block' }>): void {
@@ -125,10 +138,61 @@ export class FirmwareSlot {
       this.rejectedBlocks++;
       return;
     }
-    slot.image.set(block, frame.index * slot.key.blockSize);
-    slot.held[frame.index] = 1;
-    slot.count++;
+    this.place(slot, frame.index, block);
+    if (slot.key.coding) this.decode(slot, Math.floor(frame.index / slot.key.coding.generationSize));
     if (slot.count === slot.key.totalBlocks) this.verify(slot);
+  }
+
+  private place(slot: Inactive, index: number, block: Uint8Array): void {
+    slot.image.set(block, index * slot.key.blockSize);
+    slot.held[index] = 1;
+    slot.count++;
+  }
+
+  private takeRepair(frame: Extract<FirmwareFrame, { kind: 'repair' }>): void {
+    const slot = this.inactive;
+    const coding = slot?.key.coding;
+    if (slot?.campaign !== frame.campaign || slot.state !== 'receiving' || !coding) return;
+    const kept = slot.repairs[frame.generation];
+    if (!kept || !isRepairSymbol(coding.generationSize, frame.symbol) || this.needs(slot, frame.generation) === 0 || kept.some(({ symbol }) => symbol === frame.symbol)) return;
+    const bytes = openRepair(this.crypto, frame, slot.key.kfw);
+    if (!bytes || bytes.length !== slot.key.blockSize) {
+      // never reaches the decoder: a forged symbol would otherwise decode to garbage blocks
+      this.rejectedBlocks++;
+      return;
+    }
+    kept.push({ symbol: frame.symbol, bytes });
+    this.decode(slot, frame.generation);
+    if (slot.count === slot.key.totalBlocks) this.verify(slot);
+  }
+
+  /** Symbols generation `generation` still needs: its missing blocks less the repair symbols kept. */
+  private needs(slot: Inactive, generation: number): number {
+    const { first, count } = generationBlocks(slot.key.totalBlocks, slot.key.coding!.generationSize, generation);
+    let missing = 0;
+    for (let index = first; index < first + count; index++) missing += slot.held[index] === 1 ? 0 : 1;
+    return Math.max(0, missing - slot.repairs[generation]!.length);
+  }
+
+  private decode(slot: Inactive, generation: number): void {
+    const kept = slot.repairs[generation]!;
+    if (kept.length === 0 || this.needs(slot, generation) > 0) return;
+    const { blockSize, totalBlocks, coding, manifest } = slot.key;
+    const { first, count } = generationBlocks(totalBlocks, coding!.generationSize, generation);
+    const sources = Array.from({ length: count }, (_, offset) => {
+      const index = first + offset;
+      if (slot.held[index] !== 1) return undefined;
+      // the code works on whole blocks: the image's last block is zero-padded
+      const block = new Uint8Array(blockSize);
+      block.set(slot.image.subarray(index * blockSize, (index + 1) * blockSize));
+      return block;
+    });
+    const recovered = recoverGeneration(coding!.generationSize, sources, kept)!;
+    for (const [offset, block] of recovered) {
+      const index = first + offset;
+      this.place(slot, index, block.subarray(0, Math.min(blockSize, manifest.size - index * blockSize)));
+    }
+    slot.repairs[generation] = [];
   }
 
   private verify(slot: Inactive): void {
@@ -152,6 +216,7 @@ export class FirmwareSlot {
     if (!queryIsGenuine(this.crypto, frame, slot.key.kfw)) return undefined;
     switch (slot.state) {
       case 'receiving':
+        if (slot.key.coding) return { ...base, status: 'needs', needs: Uint8Array.from(slot.repairs, (_, generation) => this.needs(slot, generation)) };
         return { ...base, status: 'receiving', missing: missingBitmap(slot.key.totalBlocks, (index) => slot.held[index] === 1) };
       case 'verified':
         return { ...base, status: 'verified' };

@@ -23,6 +23,17 @@ export interface FleetOptions {
 
 export const METER_MODELS = ['GX-110 single-phase', 'GX-310 three-phase', 'GX-320 three-phase CT', 'GX-90 prepayment'] as const;
 
+/**
+ * The largest erasure-code generation (main/firmware/erasure.ts) each model's firmware decodes; a model
+ * not listed has no erasure support and its campaigns repair by block, as before issue 13.
+ */
+export const MODEL_GENERATION_SIZE: Readonly<Partial<Record<string, number>>> = {
+  'GX-110 single-phase': 64,
+  'GX-310 three-phase': 64,
+  'GX-320 three-phase CT': 64,
+  'GX-90 prepayment': 64,
+};
+
 const NODE_KEY_LABEL = new TextEncoder().encode('sim node key');
 
 /** Deterministic commissioning data; `crypto` derives each node key as HKDF(seed secret, label ‖ id). */

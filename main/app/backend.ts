@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { AuditVerdictView, AuditView, CostChartView, DcProfileInput, DcProfileView, GrepEvent, GroupView, HistoryView, LinkView, SerialPortView, SessionInfo, Unsubscribe } from '../../preload/api.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
+import { MODEL_GENERATION_SIZE } from '../../sim/fleet.js';
 import { nodeRandom } from '../crypto/node.js';
 import { readPublicKey } from '../firmware/keys.js';
 import { fromHex } from '../grep/index.js';
@@ -229,6 +230,8 @@ export class Backend {
         actor: this.options.actor,
         ackTimeout: this.options.ackTimeout,
         vendorKey: this.vendorKey,
+        // the simulated meters decode erasure-coded repair; a real DC's models are not known to
+        erasureModels: this.simulator ? MODEL_GENERATION_SIZE : undefined,
         onReport: () => this.groupChanged.request(),
         onProgress: (campaign) => this.emit({ type: 'campaign', campaign }),
         onCaughtUp: () => this.changed(),

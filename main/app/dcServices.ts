@@ -24,6 +24,8 @@ export interface DcServicesOptions {
   readonly ackTimeout?: number | undefined;
   /** the demo vendor key the embedded meters trust */
   readonly vendorKey?: Uint8Array | undefined;
+  /** models whose meters decode erasure-coded repair, with their generation size (the embedded simulator's) */
+  readonly erasureModels?: Readonly<Partial<Record<string, number>>> | undefined;
   /** a meter report arrived: the group view may have changed */
   readonly onReport: () => void;
   readonly onProgress: (campaign: CampaignSummary) => void;
@@ -48,7 +50,7 @@ export function openDcServices(options: DcServicesOptions, link: DcLink): DcServ
   link.on('message', onReport);
   const detach = () => link.off('message', onReport);
   try {
-    firmware = FirmwareService.open({ store, group, actor, link, groupKey: () => service.groupKey(), onProgress: options.onProgress });
+    firmware = FirmwareService.open({ store, group, actor, link, groupKey: () => service.groupKey(), onProgress: options.onProgress, erasureModels: options.erasureModels });
   } catch (error) {
     detach();
     service.close();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CampaignSummary } from '../../preload/api.js';
 import type { FirmwareService } from '../ops/firmware.js';
+import { MAX_GENERATION_SIZE } from '../firmware/erasure.js';
 import { type GlobalArgs, integer, meterIds, text } from './args.js';
 import { type FirmwareSession, withFirmware } from './context.js';
 import { ExitCode } from './errors.js';
@@ -71,16 +72,21 @@ const campaignStep = (word: string, summary: string, run: (campaign: number, glo
 
 export const push = subcommand({
   words: ['fw', 'push'],
-  usage: '<pkgId> [--meters 1,2,3] [--block-size 256]',
-  summary: "start a campaign (default: every member of the package's model) and wait until every meter verified the image",
-  options: { meters: { type: 'string' }, 'block-size': { type: 'string' } },
+  usage: '<pkgId> [--meters 1,2,3] [--block-size 256] [--generation 64]',
+  summary: "start a campaign (default: every member of the package's model) and wait until every meter verified the image; --generation: the meters decode erasure-coded repair in generations of that many blocks",
+  options: { meters: { type: 'string' }, 'block-size': { type: 'string' }, generation: { type: 'string' } },
   positional: { name: 'packageId', many: false },
-  schema: z.object({ packageId: integer(1, 0xffffffff), meters: text.transform((list) => [list]).pipe(meterIds).optional(), 'block-size': integer(16, 1024).optional() }),
+  schema: z.object({
+    packageId: integer(1, 0xffffffff),
+    meters: text.transform((list) => [list]).pipe(meterIds).optional(),
+    'block-size': integer(16, 1024).optional(),
+    generation: integer(1, MAX_GENERATION_SIZE).optional(),
+  }),
   run: (args, global) =>
     drive(global, async ({ connect, firmware }) => {
       // an unreachable DC fails here, before a campaign exists
       await connect();
-      return firmware.push({ packageId: args.packageId, meters: args.meters, blockSize: args['block-size'] });
+      return firmware.push({ packageId: args.packageId, meters: args.meters, blockSize: args['block-size'], generationSize: args.generation });
     }),
 });
 

@@ -3,6 +3,8 @@ import { checkKey, type GrepCrypto, KEY_BYTES, NONCE_BYTES, SIGNATURE_BYTES, TAG
 import { fail } from '../grep/errors.js';
 import { checkU32, HEADER_BYTES, PROTOCOL_VERSION, readHeader } from '../grep/wire.js';
 import type { CampaignSend } from './campaign.js';
+import { type Coding, CODING_BYTES, generationSources, readCoding, writeCoding } from './coding.js';
+import { checkGenerationSize, generationCount, isRepairSymbol, repairSymbol } from './erasure.js';
 import { decodeManifest, type FirmwarePackage, type Manifest } from './package.js';
 
 /**
@@ -22,6 +24,11 @@ import { decodeManifest, type FirmwarePackage, type Manifest } from './package.j
  *          Not signed (64 bytes on every 256 would cost a quarter of the airtime): an insider holds
  *          K_fw and could forge a block that opens, but the image is then checked against the
  *          vendor-signed digest, so a forgery can make a meter fail a campaign, never install a foreign image.
+ * REPAIR   header(epoch 0) ‖ generation (4) ‖ symbol (4) ‖ AEAD_Kfw(repair symbol), AAD = all before it; only in
+ *          a coded campaign (coding.ts, erasure.ts). Nonce 0x44 ‖ generation ‖ symbol: the first byte keeps
+ *          it apart from every block nonce under the same K_fw, and (generation, symbol) names one
+ *          plaintext, so a resend is byte-identical. Authenticated like a block, and for the same reason
+ *          enough: a tampered repair symbol does not open and is never fed to the decoder.
  * QUERY    header(epoch = round) ‖ AEAD_Kfw(empty), nonce 0x43 ‖ round: "report your missing blocks".
  *          Sealed so only holders of K_fw can make meters spend uplink.
  * ACTIVATE header ‖ KM signature: switching slots is the KM's decision alone.
@@ -31,8 +38,9 @@ export const FIRMWARE_TYPE_CODE = 0x41;
 export const DEFAULT_BLOCK_SIZE = 256;
 const BLOCK_NONCE_CODE = 0x42;
 const QUERY_NONCE_CODE = 0x43;
+const REPAIR_NONCE_CODE = 0x44;
 
-export const FrameKind = { KEY: 1, BLOCK: 2, QUERY: 3, ACTIVATE: 4 } as const;
+export const FrameKind = { KEY: 1, BLOCK: 2, QUERY: 3, ACTIVATE: 4, REPAIR: 5 } as const;
 type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
 
 /** Everything a meter needs to receive and check the image: what the KEY frame carries. */
@@ -50,6 +58,8 @@ export interface CampaignKey {
   readonly manifestBytes: Uint8Array;
   readonly signature: Uint8Array;
   readonly audience: Audience;
+  /** present in a coded campaign: meters then report per-generation counts and take repair symbols */
+  readonly coding: Coding | undefined;
 }
 
 /** Whether a meter of `model` with id `meter` is in the campaign's audience. */
@@ -60,6 +70,7 @@ export function inAudience(key: Pick<CampaignKey, 'audience' | 'manifest'>, mete
 export type FirmwareFrame =
   | { readonly kind: 'key'; readonly campaign: number; readonly epoch: number; readonly aad: Uint8Array; readonly sealed: Uint8Array; readonly signed: Uint8Array; readonly kmSignature: Uint8Array }
   | { readonly kind: 'block'; readonly campaign: number; readonly index: number; readonly total: number; readonly aad: Uint8Array; readonly sealed: Uint8Array }
+  | { readonly kind: 'repair'; readonly campaign: number; readonly generation: number; readonly symbol: number; readonly aad: Uint8Array; readonly sealed: Uint8Array }
   | { readonly kind: 'query'; readonly campaign: number; readonly round: number; readonly aad: Uint8Array; readonly sealed: Uint8Array }
   | { readonly kind: 'activate'; readonly campaign: number; readonly signed: Uint8Array; readonly kmSignature: Uint8Array };
 
@@ -94,12 +105,15 @@ export interface SealerOptions {
   readonly kmSigningKey: Uint8Array;
   /** default 'model' */
   readonly audience?: Audience;
+  /** an erasure-coded campaign; absent: block repair only, and a KEY frame meters without erasure support read */
+  readonly coding?: Coding;
 }
 
 /** The KM's side: every frame of one campaign, deterministic, so a resend is byte-identical. */
 export class CampaignSealer {
   readonly totalBlocks: number;
   private readonly audience: Audience;
+  readonly coding: Coding | undefined;
   constructor(private readonly options: SealerOptions) {
     checkU32(options.groupId, 'group id');
     checkU32(options.campaign, 'campaign id');
@@ -112,13 +126,15 @@ export class CampaignSealer {
       for (const meter of audience) checkU32(meter, 'meter id');
     }
     this.audience = audience;
+    this.coding = options.coding;
+    if (this.coding) checkGenerationSize(this.coding.generationSize);
   }
 
   key(epoch: number, kg: Uint8Array): Uint8Array {
     const { crypto, pkg, campaign } = this.options;
     checkKey(kg, 'KG');
     const listed = this.audience === 'model' ? [] : this.audience;
-    const writer = new ByteWriter(KEY_BYTES + 2 + 4 + 2 + pkg.manifestBytes.length + SIGNATURE_BYTES + 1 + (listed.length > 0 ? 2 + 4 * listed.length : 0))
+    const writer = new ByteWriter(KEY_BYTES + 2 + 4 + 2 + pkg.manifestBytes.length + SIGNATURE_BYTES + 1 + (listed.length > 0 ? 2 + 4 * listed.length : 0) + (this.coding ? CODING_BYTES : 0))
       .raw(this.options.kfw)
       .u16(this.options.blockSize)
       .u32(this.totalBlocks)
@@ -130,6 +146,7 @@ export class CampaignSealer {
       writer.u16(listed.length);
       for (const meter of listed) writer.u32(meter);
     }
+    if (this.coding) writeCoding(writer, this.coding);
     const plaintext = writer.done();
     const aad = header(FrameKind.KEY, this.options.groupId, epoch, campaign).done();
     const sealed = crypto.seal(kg, nonce(FIRMWARE_TYPE_CODE, epoch, campaign), plaintext, aad);
@@ -141,6 +158,20 @@ export class CampaignSealer {
     const { blockSize, pkg } = this.options;
     const aad = new ByteWriter(HEADER_BYTES + 8).raw(header(FrameKind.BLOCK, this.options.groupId, 0, this.options.campaign).done()).u32(index).u32(this.totalBlocks).done();
     const sealed = this.options.crypto.seal(this.options.kfw, nonce(BLOCK_NONCE_CODE, index), pkg.image.subarray(index * blockSize, (index + 1) * blockSize), aad);
+    return new ByteWriter(aad.length + sealed.length).raw(aad).raw(sealed).done();
+  }
+
+  /** Repair symbol `symbol` of `generation`: coded campaigns only. */
+  repair(generation: number, symbol: number): Uint8Array {
+    const { coding } = this;
+    if (!coding) fail('BAD_ARGUMENT', 'a campaign without an erasure code has no repair symbols');
+    const generations = generationCount(this.totalBlocks, coding.generationSize);
+    if (!Number.isInteger(generation) || generation < 0 || generation >= generations) fail('BAD_ARGUMENT', `generation ${generation} is not in 0..${generations - 1}`);
+    if (!isRepairSymbol(coding.generationSize, symbol)) fail('BAD_ARGUMENT', `repair symbol ${symbol} is outside the code's index space`);
+    const { blockSize, pkg } = this.options;
+    const bytes = repairSymbol(coding.generationSize, generationSources(pkg.image, blockSize, coding.generationSize, generation), symbol);
+    const aad = new ByteWriter(HEADER_BYTES + 8).raw(header(FrameKind.REPAIR, this.options.groupId, 0, this.options.campaign).done()).u32(generation).u32(symbol).done();
+    const sealed = this.options.crypto.seal(this.options.kfw, nonce(REPAIR_NONCE_CODE, generation, symbol), bytes, aad);
     return new ByteWriter(aad.length + sealed.length).raw(aad).raw(sealed).done();
   }
 
@@ -163,6 +194,8 @@ export class CampaignSealer {
       }
       case 'block':
         return this.block(send.index);
+      case 'repair':
+        return this.repair(send.generation, send.symbol);
       case 'query':
         return this.query(send.round);
       case 'activate':
@@ -195,6 +228,12 @@ export function decodeFirmwareFrame(bytes: Uint8Array, groupId: number): Firmwar
       const aad = reader.since(0).slice();
       return { kind: 'block', campaign, index, total, aad, sealed: rest('block', TAG_BYTES) };
     }
+    case FrameKind.REPAIR: {
+      const generation = reader.u32('generation');
+      const symbol = reader.u32('repair symbol');
+      const aad = reader.since(0).slice();
+      return { kind: 'repair', campaign, generation, symbol, aad, sealed: rest('repair symbol', TAG_BYTES) };
+    }
     case FrameKind.QUERY: {
       const aad = reader.since(0).slice();
       return { kind: 'query', campaign, round: head.epoch, aad, sealed: rest('query', TAG_BYTES) };
@@ -222,10 +261,11 @@ export function openKeyFrame(crypto: GrepCrypto, frame: Extract<FirmwareFrame, {
   const manifestBytes = reader.raw(reader.u16('manifest length'), 'manifest');
   const signature = reader.raw(SIGNATURE_BYTES, 'vendor signature');
   const audience = readAudience(reader);
+  const coding = readCoding(reader);
   reader.end('key frame');
   const manifest = decodeManifest(manifestBytes);
   if (blockSize === 0 || totalBlocks !== blockCount(manifest.size, blockSize)) fail('MALFORMED', 'block layout does not match the manifest size');
-  return { kfw, blockSize, totalBlocks, manifest, manifestBytes, signature, audience };
+  return { kfw, blockSize, totalBlocks, manifest, manifestBytes, signature, audience, coding };
 }
 
 function readAudience(reader: ByteReader): Audience {
@@ -240,6 +280,11 @@ function readAudience(reader: ByteReader): Audience {
 /** The block's bytes, or undefined when it does not open under K_fw (tampered, or another campaign's). */
 export function openBlock(crypto: GrepCrypto, frame: Extract<FirmwareFrame, { kind: 'block' }>, kfw: Uint8Array): Uint8Array | undefined {
   return crypto.open(kfw, nonce(BLOCK_NONCE_CODE, frame.index), frame.sealed, frame.aad);
+}
+
+/** The repair symbol's bytes, or undefined when it does not open under K_fw: never handed to the decoder then. */
+export function openRepair(crypto: GrepCrypto, frame: Extract<FirmwareFrame, { kind: 'repair' }>, kfw: Uint8Array): Uint8Array | undefined {
+  return crypto.open(kfw, nonce(REPAIR_NONCE_CODE, frame.generation, frame.symbol), frame.sealed, frame.aad);
 }
 
 export function queryIsGenuine(crypto: GrepCrypto, frame: Extract<FirmwareFrame, { kind: 'query' }>, kfw: Uint8Array): boolean {

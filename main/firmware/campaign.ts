@@ -1,6 +1,8 @@
 import { fromHex, toHex } from '../grep/bytes.js';
 import { missingIndices } from './bitmap.js';
 import { firmwareFail } from './errors.js';
+import { checkedNeeds, DEFAULT_REPAIR_MARGIN, KEY_COPIES, repairRound } from './codedRounds.js';
+import { checkGenerationSize, generationCount } from './erasure.js';
 
 /**
  * The campaign engine (GREP.md §10): a pure state machine over plain data, so the operations service
@@ -11,6 +13,13 @@ import { firmwareFail } from './errors.js';
  * Round 1 multicasts the key and every block once, then queries. Each later round re-sends only what
  * meters reported missing: a block several meters miss goes once by multicast, a block one meter misses
  * goes by unicast (one frame costs the same airtime whoever hears it), then queries again.
+ *
+ * A coded campaign (issue 13; erasure.ts) sends the key a few times in round 1, since a meter without
+ * it can use nothing of the pass. Meters then report per generation how many more symbols they need,
+ * whichever; each later round multicasts, per generation, the largest need plus a margin in fresh
+ * repair symbols, every one useful to every meter still short of that generation. A meter far behind
+ * the others gets its excess by unicast rather than making every meter hear it. The state records how
+ * many repair symbols each generation has had, so a restarted campaign sends fresh ones.
  *
  * Removal: a meter removed from the group mid-campaign is marked failed and is addressed by nothing
  * afterwards. The guarantee is that and no more: K_fw was wrapped under the KG it held, so blocks it
@@ -35,6 +44,16 @@ export interface MeterProgress {
   readonly silentRounds: number;
   /** 'no-key' answers so far: a meter that cannot open the key frame however often it gets it is failed */
   readonly keyMisses: number;
+  /** coded campaigns: symbols still needed per generation, from the meter's last 'needs' report */
+  readonly needs?: readonly number[];
+}
+
+export interface CodingState {
+  readonly generationSize: number;
+  /** extra repair symbols per generation and round, over the largest need */
+  readonly margin: number;
+  /** repair symbols sent so far per generation: the next fresh one is generationSize + sent */
+  readonly repairSent: readonly number[];
 }
 
 export type CampaignStatus = 'created' | 'distributing' | 'paused' | 'distributed' | 'activating' | 'completed' | 'cancelled';
@@ -52,6 +71,8 @@ export interface CampaignState {
   readonly maxSilentRounds: number;
   /** by meter id (string keys: the state is JSON) */
   readonly meters: Readonly<Record<string, MeterProgress>>;
+  /** present in an erasure-coded campaign */
+  readonly coding?: CodingState;
 }
 
 export type Target = 'all' | number;
@@ -59,6 +80,7 @@ export type Target = 'all' | number;
 export type CampaignSend =
   | { readonly kind: 'key'; readonly to: Target }
   | { readonly kind: 'block'; readonly index: number; readonly to: Target }
+  | { readonly kind: 'repair'; readonly generation: number; readonly symbol: number; readonly to: Target }
   | { readonly kind: 'query'; readonly round: number; readonly to: Target }
   | { readonly kind: 'activate'; readonly to: Target };
 
@@ -66,6 +88,8 @@ export type CampaignSend =
 export type FirmwareReport = { readonly meter: number; readonly campaign: number } & (
   | { readonly status: 'no-key' }
   | { readonly status: 'receiving'; readonly missing: Uint8Array }
+  /** coded campaigns: one byte per generation, the symbols still needed */
+  | { readonly status: 'needs'; readonly needs: Uint8Array }
   | { readonly status: 'verified' }
   | { readonly status: 'failed'; readonly reason: string }
   | { readonly status: 'activated'; readonly version: string }
@@ -78,9 +102,21 @@ export interface Step {
 
 const fresh: MeterProgress = { state: 'pending', received: 0, missing: undefined, reason: undefined, version: undefined, answered: false, silentRounds: 0, keyMisses: 0 };
 
-export function createCampaign(options: { readonly id: number; readonly totalBlocks: number; readonly meters: readonly number[]; readonly maxSilentRounds?: number }): CampaignState {
+export function createCampaign(options: {
+  readonly id: number;
+  readonly totalBlocks: number;
+  readonly meters: readonly number[];
+  readonly maxSilentRounds?: number;
+  /** erasure-coded: the code's generation size (erasure.ts); absent: block repair */
+  readonly generationSize?: number;
+  readonly repairMargin?: number;
+}): CampaignState {
   if (options.meters.length === 0) firmwareFail('BAD_ARGUMENT', 'a campaign needs at least one meter');
   if (!(options.totalBlocks >= 1)) firmwareFail('BAD_ARGUMENT', 'a campaign needs at least one block');
+  const { generationSize, repairMargin = DEFAULT_REPAIR_MARGIN } = options;
+  if (generationSize !== undefined) checkGenerationSize(generationSize);
+  if (!Number.isInteger(repairMargin) || repairMargin < 0 || repairMargin > 64) firmwareFail('BAD_ARGUMENT', 'repair margin must be 0..64');
+  const coding = generationSize === undefined ? undefined : { generationSize, margin: repairMargin, repairSent: new Array<number>(generationCount(options.totalBlocks, generationSize)).fill(0) };
   return {
     id: options.id,
     totalBlocks: options.totalBlocks,
@@ -90,6 +126,7 @@ export function createCampaign(options: { readonly id: number; readonly totalBlo
     roundSentAt: 0,
     maxSilentRounds: options.maxSilentRounds ?? 6,
     meters: Object.fromEntries(options.meters.map((id) => [String(id), fresh])),
+    ...(coding && { coding }),
   };
 }
 
@@ -135,7 +172,7 @@ export function nextRound(state: CampaignState, now: number): Step {
   if (state.status === 'created') {
     const all = Array.from({ length: state.totalBlocks }, (_, index): CampaignSend => ({ kind: 'block', index, to: 'all' }));
     const next = { ...state, status: 'distributing' as const, round: 1, roundSentAt: now };
-    return { state: next, sends: [{ kind: 'key', to: 'all' }, ...all, { kind: 'query', round: 1, to: 'all' }] };
+    return { state: next, sends: [...keyCopies(state, [{ kind: 'key', to: 'all' }]), ...all, { kind: 'query', round: 1, to: 'all' }] };
   }
   if (state.status !== 'distributing' && state.status !== 'activating') return { state, sends: [] };
   const closed = closeRound(state);
@@ -153,7 +190,7 @@ export function nextRound(state: CampaignState, now: number): Step {
     if (list) list.push(id);
     else needers.set(index, [id]);
   };
-  for (const id of needKey) for (let index = 0; index < closed.totalBlocks; index++) needs(index, id);
+  if (!closed.coding) for (const id of needKey) for (let index = 0; index < closed.totalBlocks; index++) needs(index, id);
   for (const id of waiting) {
     const { missing, silentRounds, state: meterState } = closed.meters[id]!;
     if (meterState === 'receiving' && missing !== undefined && silentRounds === 0) {
@@ -161,8 +198,14 @@ export function nextRound(state: CampaignState, now: number): Step {
     }
   }
   const blocks = [...needers.entries()].sort(([a], [b]) => a - b).flatMap(([index, ids]) => addressed(ids, (to) => ({ kind: 'block', index, to })));
-  const sends = [...addressed(needKey, (to) => ({ kind: 'key', to })), ...blocks, ...addressed(waiting, (to) => ({ kind: 'query', round, to }))];
-  return { state: next, sends };
+  const repair = closed.coding ? repairRound(closed, closed.coding, waiting, needKey) : { coding: undefined, sends: [] };
+  const sends = [...keyCopies(closed, addressed(needKey, (to) => ({ kind: 'key', to }))), ...blocks, ...repair.sends, ...addressed(waiting, (to) => ({ kind: 'query', round, to }))];
+  return { state: repair.coding ? { ...next, coding: repair.coding } : next, sends };
+}
+
+/** Key frames; a coded campaign repeats them, since the repair symbols after them serve only meters that hold the key. */
+function keyCopies(state: CampaignState, keys: readonly CampaignSend[]): CampaignSend[] {
+  return Array.from({ length: state.coding ? KEY_COPIES : 1 }, () => keys).flat();
 }
 
 /** A meter's answer. Reports of other campaigns, of meters not (or no longer) targeted, or after cancel change nothing. */
@@ -183,9 +226,15 @@ export function applyReport(state: CampaignState, report: FirmwareReport): Campa
       const missing = missingIndices(report.missing, state.totalBlocks).length;
       return update(state, report.meter, { ...heard, state: 'receiving', missing: toHex(report.missing), received: state.totalBlocks - missing });
     }
+    case 'needs': {
+      if (progress.state !== 'pending' && progress.state !== 'receiving') return state;
+      const needs = checkedNeeds(state, report.needs);
+      if (!needs) return state;
+      return update(state, report.meter, { ...heard, state: 'receiving', needs, received: state.totalBlocks - needs.reduce((sum, need) => sum + need, 0) });
+    }
     case 'verified':
       if (progress.state === 'activated') return state;
-      return update(state, report.meter, { ...heard, state: 'verified', missing: undefined, received: state.totalBlocks });
+      return update(state, report.meter, { ...heard, state: 'verified', missing: undefined, needs: undefined, received: state.totalBlocks });
     case 'failed':
       return update(state, report.meter, { ...heard, state: 'failed', reason: report.reason, missing: undefined });
     case 'activated':
@@ -204,7 +253,7 @@ export function pauseCampaign(state: CampaignState): CampaignState {
  */
 export function resumeCampaign(state: CampaignState): CampaignState {
   if (state.status !== 'paused' || !state.pausedFrom) firmwareFail('CAMPAIGN_STATE', `a ${state.status} campaign cannot be resumed`);
-  const meters = Object.fromEntries(Object.entries(state.meters).map(([id, progress]) => [id, { ...progress, silentRounds: 0, answered: progress.answered || progress.missing !== undefined }]));
+  const meters = Object.fromEntries(Object.entries(state.meters).map(([id, progress]) => [id, { ...progress, silentRounds: 0, answered: progress.answered || progress.missing !== undefined || progress.needs !== undefined }]));
   return { ...state, status: state.pausedFrom, pausedFrom: undefined, meters };
 }
 

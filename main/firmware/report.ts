@@ -6,13 +6,15 @@ import type { FirmwareReport } from './campaign.js';
 /**
  * A meter's firmware report as it travels meter -> DC -> KM (inside the link's `firmware` message):
  * meter u32 ‖ campaign u32 ‖ status u8 ‖ per status: receiving: u16 n ‖ missing-block bitmap (n);
+ * needs (coded campaigns, coding.ts): u16 n ‖ one byte per generation, the symbols it still needs (n);
  * failed: u16 n ‖ UTF-8 reason (n ≤ 256); activated: u16 n ‖ UTF-8 version (n ≤ 255); no-key and
  * verified: nothing. The KM's campaign engine acts on these (a forged `activated` could close a
  * campaign early), so decoding is strict: every length checked before reading, no trailing bytes,
  * no unknown status, no malformed UTF-8.
  */
 
-export const FIRMWARE_REPORT_STATUSES = ['no-key', 'receiving', 'verified', 'failed', 'activated'] as const;
+/** appended, never reordered: the status byte of a meter model without erasure support keeps its meaning */
+export const FIRMWARE_REPORT_STATUSES = ['no-key', 'receiving', 'verified', 'failed', 'activated', 'needs'] as const;
 /** the reason is operator-facing text: longer ones are cut on a character boundary, not refused */
 export const MAX_FAILURE_REASON_BYTES = 256;
 /** as long as a manifest's version may be (package.ts), so every genuine version can be reported */
@@ -20,6 +22,8 @@ export const MAX_REPORTED_VERSION_BYTES = 255;
 const FIXED_BYTES = 4 + 4 + 1;
 /** the link prefixes each encoded report with a u16 length, so a whole report must fit 16 bits */
 export const MAX_MISSING_BITMAP_BYTES = 0xffff - FIXED_BYTES - 2;
+/** one byte per generation, under the same 16-bit bound */
+export const MAX_NEEDS_BYTES = MAX_MISSING_BITMAP_BYTES;
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -40,6 +44,9 @@ function tail(report: FirmwareReport): Uint8Array | undefined {
     case 'receiving':
       if (report.missing.length > MAX_MISSING_BITMAP_BYTES) fail('OVERSIZED', `a missing-block bitmap is at most ${MAX_MISSING_BITMAP_BYTES} bytes`);
       return report.missing;
+    case 'needs':
+      if (report.needs.length > MAX_NEEDS_BYTES) fail('OVERSIZED', `a needs report is at most ${MAX_NEEDS_BYTES} bytes`);
+      return report.needs;
     case 'failed':
       return cutUtf8(utf8.encode(report.reason), MAX_FAILURE_REASON_BYTES);
     case 'activated': {
@@ -91,6 +98,12 @@ export function decodeFirmwareReport(bytes: Uint8Array): FirmwareReport {
       const length = reader.u16('bitmap length');
       if (length > MAX_MISSING_BITMAP_BYTES) fail('OVERSIZED', `a missing-block bitmap of ${length} bytes exceeds ${MAX_MISSING_BITMAP_BYTES}`);
       report = { ...base, status, missing: reader.raw(length, 'missing-block bitmap') };
+      break;
+    }
+    case 'needs': {
+      const length = reader.u16('needs length');
+      if (length > MAX_NEEDS_BYTES) fail('OVERSIZED', `a needs report of ${length} bytes exceeds ${MAX_NEEDS_BYTES}`);
+      report = { ...base, status, needs: reader.raw(length, 'per-generation needs') };
       break;
     }
     case 'failed':

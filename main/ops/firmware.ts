@@ -10,6 +10,7 @@ import {
   createCampaign,
   DEFAULT_BLOCK_SIZE,
   type FirmwareReport,
+  MAX_GENERATION_SIZE,
   parse,
   refuseFailed,
 } from '../firmware/index.js';
@@ -49,6 +50,11 @@ export interface FirmwareServiceOptions {
   readonly drainTimeout?: number;
   /** rounds a campaign phase may take before it pauses for the operator (default 40) */
   readonly maxRounds?: number;
+  /**
+   * model -> the erasure-code generation size its meters decode (issue 13): a push of that model's
+   * firmware is erasure-coded unless it names its own; a model not listed gets block repair.
+   */
+  readonly erasureModels?: Readonly<Partial<Record<string, number>>>;
   readonly onProgress?: (summary: CampaignSummary) => void;
 }
 
@@ -57,6 +63,8 @@ const PushInput = z
     packageId: z.number().int().min(1),
     meters: MeterIds.min(1).optional(),
     blockSize: z.number().int().min(16).max(1024).default(DEFAULT_BLOCK_SIZE),
+    /** erasure-coded repair with this generation size, for a model whose meters declare it; absent: block repair */
+    generationSize: z.number().int().min(1).max(MAX_GENERATION_SIZE).optional(),
   })
   .strict();
 const SETTLED = new Set<CampaignState['status']>(['distributed', 'completed', 'cancelled', 'paused']);
@@ -170,22 +178,23 @@ export class FirmwareService {
   }
 
   /** Creates the campaign with a fresh K_fw sealed in the store and starts driving it; returns at once. */
-  push(input: { readonly packageId: number; readonly meters?: readonly number[]; readonly blockSize?: number }): CampaignSummary {
-    const { packageId, meters, blockSize } = validate(PushInput, input, 'push');
+  push(input: { readonly packageId: number; readonly meters?: readonly number[]; readonly blockSize?: number; readonly generationSize?: number }): CampaignSummary {
+    const { packageId, meters, blockSize, generationSize } = validate(PushInput, input, 'push');
     const { store, actor } = this.options;
     const pkg = store.firmware.package(this.groupId, packageId);
     if (!pkg) throw new ServiceError('UNKNOWN_PACKAGE', `no staged firmware package ${packageId} for group ${this.options.group}`);
     const eligible = new Set(this.members().filter((member) => member.model === pkg.model).map((member) => member.meterId));
     const { targets, audience } = pushTargets({ pkg, eligible, meters, running: this.runningSequence(pkg.model), drivers: this.drivers.values() });
+    const coded = generationSize ?? this.options.erasureModels?.[pkg.model];
     const kfw = this.random(KEY_BYTES);
     const totalBlocks = blockCount(pkg.size, blockSize);
     const createdAt = new Date();
     const id = store.transaction(() => {
       const created = store.firmware.createCampaign(this.groupId, { packageId, blockSize, kfw, audience: JSON.stringify(audience), at: createdAt }, (campaign) => {
-        const state = createCampaign({ id: campaign, totalBlocks, meters: [...targets].sort((a, b) => a - b) });
+        const state = createCampaign({ id: campaign, totalBlocks, meters: [...targets].sort((a, b) => a - b), generationSize: coded });
         return { status: state.status, json: JSON.stringify(state) };
       });
-      store.audit(actor, 'push firmware', { campaign: created, package: packageId, version: pkg.version, sequence: pkg.sequence, meters: targets.length, selected: meters ?? 'all', blockSize, totalBlocks });
+      store.audit(actor, 'push firmware', { campaign: created, package: packageId, version: pkg.version, sequence: pkg.sequence, meters: targets.length, selected: meters ?? 'all', blockSize, totalBlocks, repair: coded === undefined ? 'blocks' : { code: 'reed-solomon', generationSize: coded } });
       return created;
     });
     const driver = this.load(store.firmware.campaign(this.groupId, id)!);
@@ -276,6 +285,7 @@ export class FirmwareService {
   private load(row: CampaignRecord): CampaignDriver {
     const { store } = this.options;
     const pkg = store.firmware.package(this.groupId, row.packageId)!;
+    const state = JSON.parse(row.state) as CampaignState;
     const sealer = new CampaignSealer({
       crypto: this.crypto,
       groupId: this.groupId,
@@ -285,8 +295,9 @@ export class FirmwareService {
       blockSize: row.blockSize,
       kmSigningKey: store.groupSecrets(this.groupId).signingKey,
       audience: JSON.parse(row.audience) as Audience,
+      // the engine state names the code: a restarted service seals the same KEY frame and repair symbols
+      coding: state.coding && { code: 'reed-solomon', generationSize: state.coding.generationSize },
     });
-    const state = JSON.parse(row.state) as CampaignState;
     return new CampaignDriver(this.context, pkg, sealer, { state, roundSends: JSON.parse(row.roundSends) as CampaignSend[], sentBytes: row.sentBytes, blockSize: row.blockSize, createdAt: row.createdAt });
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FirmwareReport } from '../../main/firmware/campaign.js';
-import { decodeFirmwareReport, encodeFirmwareReport, MAX_FAILURE_REASON_BYTES, MAX_MISSING_BITMAP_BYTES, MAX_REPORTED_VERSION_BYTES } from '../../main/firmware/report.js';
+import { decodeFirmwareReport, encodeFirmwareReport, MAX_FAILURE_REASON_BYTES, MAX_MISSING_BITMAP_BYTES, MAX_NEEDS_BYTES, MAX_REPORTED_VERSION_BYTES } from '../../main/firmware/report.js';
 import { fromHex, toHex } from '../../main/grep/index.js';
 import { codeOf } from '../support/grepError.js';
 
@@ -11,6 +11,7 @@ const samples: FirmwareReport[] = [
   { meter: 4, campaign: 9, status: 'verified' },
   { meter: 5, campaign: 9, status: 'failed', reason: 'digest check failed: image hash differs — ünïcode' },
   { meter: 6, campaign: 9, status: 'activated', version: '2.4.1-gx310' },
+  { meter: 7, campaign: 9, status: 'needs', needs: new Uint8Array([0, 3, 64, 1]) },
 ];
 
 describe('firmware report codec', () => {
@@ -25,6 +26,8 @@ describe('firmware report codec', () => {
     expect(toHex(encodeFirmwareReport({ meter: 7, campaign: 1, status: 'verified' }))).toBe('00000007' + '00000001' + '02');
     expect(toHex(encodeFirmwareReport({ meter: 7, campaign: 1, status: 'failed', reason: 'ab' }))).toBe('00000007' + '00000001' + '03' + '0002' + '6162');
     expect(decodeFirmwareReport(fromHex('0000000a' + '00000002' + '04' + '0003' + '312e32'))).toEqual({ meter: 10, campaign: 2, status: 'activated', version: '1.2' });
+    // a coded campaign's needs: one count per generation, after the statuses models without erasure support know
+    expect(toHex(encodeFirmwareReport({ meter: 7, campaign: 1, status: 'needs', needs: new Uint8Array([0, 5, 2]) }))).toBe('00000007' + '00000001' + '05' + '0003' + '000502');
   });
 
   it('refuses numbers the wire would wrap, unknown statuses and oversized fields', () => {
@@ -35,6 +38,7 @@ describe('firmware report codec', () => {
     expect(codeOf(() => encodeFirmwareReport({ meter: 1, campaign: 1, status: 'activated', version: 'v'.repeat(MAX_REPORTED_VERSION_BYTES + 1) }))).toBe('OVERSIZED');
     expect(codeOf(() => encodeFirmwareReport({ meter: 1, campaign: 1, status: 'receiving', missing: new Uint8Array(MAX_MISSING_BITMAP_BYTES + 1) }))).toBe('OVERSIZED');
     expect(encodeFirmwareReport({ meter: 1, campaign: 1, status: 'receiving', missing: new Uint8Array(MAX_MISSING_BITMAP_BYTES) }).length).toBe(0xffff);
+    expect(codeOf(() => encodeFirmwareReport({ meter: 1, campaign: 1, status: 'needs', needs: new Uint8Array(MAX_NEEDS_BYTES + 1) }))).toBe('OVERSIZED');
   });
 
   it('cuts a long failure reason on a character boundary', () => {
@@ -52,7 +56,7 @@ describe('firmware report codec', () => {
       for (let cut = 0; cut < bytes.length; cut++) expect(codeOf(() => decodeFirmwareReport(bytes.subarray(0, cut)))).toBe('TRUNCATED');
       expect(codeOf(() => decodeFirmwareReport(new Uint8Array([...bytes, 0])))).toBe('OVERSIZED');
     }
-    expect(codeOf(() => decodeFirmwareReport(fromHex('00000001' + '00000001' + '05')))).toBe('MALFORMED');
+    expect(codeOf(() => decodeFirmwareReport(fromHex('00000001' + '00000001' + '06')))).toBe('MALFORMED');
     expect(codeOf(() => decodeFirmwareReport(fromHex('00000001' + '00000001' + 'ff')))).toBe('MALFORMED');
     // invalid UTF-8 (a lone continuation byte) in a reason and in a version
     expect(codeOf(() => decodeFirmwareReport(fromHex('00000001' + '00000001' + '03' + '0001' + '80')))).toBe('MALFORMED');

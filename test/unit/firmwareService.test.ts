@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
-import { decodeFirmwareFrame, encodeEnvelope, FirmwareError, type FirmwareReport, pack, parse } from '../../main/firmware/index.js';
+import { type CampaignState, decodeFirmwareFrame, encodeEnvelope, FirmwareError, type FirmwareReport, pack, parse } from '../../main/firmware/index.js';
 import type { DcLink, Transfer } from '../../main/link/client.js';
 import { ServiceError } from '../../main/ops/errors.js';
 import { FirmwareService } from '../../main/ops/firmware.js';
@@ -71,7 +71,7 @@ function setup() {
   [1, 2, 3, 4].forEach((id) => member(id, MODEL));
   member(5, OTHER);
   member(6, MODEL, 'left');
-  const open = (link = new FakeLink(), tuning: { stallTimeout?: number; maxRounds?: number } = {}) => {
+  const open = (link = new FakeLink(), tuning: { stallTimeout?: number; maxRounds?: number; erasureModels?: Record<string, number> } = {}) => {
     const service = FirmwareService.open({ store, group: 'dc-1', actor: 'operator', link: link as unknown as DcLink, groupKey: () => ({ epoch: 7, kg }), roundTimeout: 0.05, drainTimeout: 0.2, ...tuning });
     cleanups.push(() => service.close());
     return { service, link };
@@ -185,6 +185,8 @@ describe('FirmwareService push and campaign steps', () => {
       [{ packageId: id, blockSize: 15 }, 'BAD_INPUT'],
       [{ packageId: id, blockSize: 1025 }, 'BAD_INPUT'],
       [{ packageId: id, blockSize: 100.5 }, 'BAD_INPUT'],
+      [{ packageId: id, generationSize: 0 }, 'BAD_INPUT'],
+      [{ packageId: id, generationSize: 256 }, 'BAD_INPUT'],
       [{ packageId: 'one' }, 'BAD_INPUT'],
     ];
     for (const [input, expected] of refusals) expect([input, code(() => service.push(input as never))]).toEqual([input, expected]);
@@ -253,6 +255,56 @@ describe('FirmwareService push and campaign steps', () => {
     const actions = store.auditEntries().map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['push firmware', 'pause campaign', 'resume campaign', 'campaign distributed', 'activate campaign', 'campaign completed']));
     expect(store.verifyAudit().ok).toBe(true);
+  });
+
+  test('a model that declares erasure support gets a coded campaign, another model block repair', async () => {
+    const { store, open } = setup();
+    const { service, link } = open(new FakeLink(), { erasureModels: { [MODEL]: 8 } });
+    service.trustKey('acme', crypto.publicKey(vendor));
+    const coded = service.push({ packageId: service.stage(good).staged!.id });
+    await waitFor(() => link.sent.length > 0);
+    service.cancel(coded.id);
+    const other = service.push({ packageId: service.stage(pack(crypto, image, { ...fields, model: OTHER }, vendor)).staged!.id });
+    const codingOf = (id: number) => (JSON.parse(store.firmware.campaign(1, id)!.state) as CampaignState).coding;
+    expect(codingOf(coded.id)).toEqual({ generationSize: 8, margin: 1, repairSent: [0, 0] });
+    expect(codingOf(other.id)).toBeUndefined();
+    expect(store.auditEntries().filter((entry) => entry.action === 'push firmware').map((entry) => (entry.detail as { repair: unknown }).repair)).toEqual([
+      { code: 'reed-solomon', generationSize: 8 },
+      'blocks',
+    ]);
+  });
+
+  test('a coded campaign stores which repair symbols went out: a restart resends its round, then only fresh symbols', async () => {
+    const { store, open } = setup();
+    const meters = (link: FakeLink) => {
+      // every meter keeps needing one more symbol of generation 0 and two of generation 2
+      link.answer = (frame) => (frame.kind === 'query' ? [1, 2, 3, 4].map((meter) => ({ meter, campaign: frame.campaign, status: 'needs' as const, needs: Uint8Array.from([1, 0, 2]) })) : []);
+      return link;
+    };
+    const repairsOf = (link: FakeLink) =>
+      link.sent.flatMap((t) => {
+        const frame = t.kind === 'keyUpdate' ? undefined : decodeFirmwareFrame(t.payload, 1);
+        return frame?.kind === 'repair' ? [`${frame.generation}:${frame.symbol}`] : [];
+      });
+    const first = open(meters(new FakeLink()));
+    first.service.trustKey('acme', crypto.publicKey(vendor));
+    const pkg = first.service.stage(good).staged!;
+    expect(first.service.push({ packageId: pkg.id, generationSize: 4 })).toMatchObject({ totalBlocks: 12 });
+    // 2 + 3 symbols a round (need + margin 1 per generation)
+    await waitFor(() => repairsOf(first.link).length >= 10);
+    first.service.close();
+    const before = repairsOf(first.link);
+    expect(new Set(before).size).toBe(before.length);
+    const stored = JSON.parse(store.firmware.campaign(1, 1)!.state) as CampaignState;
+    expect(stored.coding).toMatchObject({ generationSize: 4, margin: 1 });
+    expect(stored.coding!.repairSent.reduce((sum, sent) => sum + sent, 0)).toBe(before.length);
+
+    const second = open(meters(new FakeLink()));
+    await waitFor(() => repairsOf(second.link).length >= 10);
+    second.service.close();
+    const after = repairsOf(second.link);
+    expect(after.slice(0, 5)).toEqual(before.slice(-5));
+    expect(after.slice(5).filter((symbol) => before.includes(symbol))).toEqual([]);
   });
 
   test('cancel stops a campaign for good; removed meters get nothing more and are failed', async () => {
