@@ -2,7 +2,7 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import type { CampaignMeterView, CampaignSummary, CampaignView } from '../../../preload/api.js';
 import { useAction, useApp, useResource } from '../context.js';
-import { activationConfirmation, activationGate, blockProgress, type CampaignAction, campaignActionAllowed, campaignProgress } from '../logic/campaign.js';
+import { activationConfirmation, activationGate, blockProgress, type CampaignAction, campaignActionAllowed, campaignOutcome, campaignProgress } from '../logic/campaign.js';
 import { formatBytes } from '../logic/costScale.js';
 import { ConfirmationInput } from './ConfirmationInput.js';
 import { useSimpleTable } from './useSimpleTable.js';
@@ -32,6 +32,7 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
   if (c === undefined) return <section className="panel">Loading campaign {id}…</section>;
 
   const progress = campaignProgress(c);
+  const outcome = campaignOutcome(c);
   const blocks = blockProgress(c.perMeter, c.totalBlocks);
   const activation = activationGate(c, typed);
   const act = async (action: CampaignAction) => {
@@ -59,7 +60,7 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
   return (
     <section className="panel" data-testid="campaign-detail" aria-label={`Campaign ${c.id}`}>
       <h3>
-        Campaign {c.id}: {c.manifest.model} {c.manifest.version} — <span data-testid="campaign-status" className={`campaign-status cs-${c.status}`}>{c.status}</span>
+        Campaign {c.id}: {c.manifest.model} {c.manifest.version} — <span data-testid="campaign-status" className={`campaign-status cs-${outcome.tone}`}>{outcome.label}</span>
       </h3>
       <dl className="facts">
         <dt>Meters verified or activated</dt>

@@ -28,6 +28,20 @@ export function activationGate(c: Pick<CampaignSummary, 'id' | 'status' | 'count
   return { enabled: true, reason: undefined };
 }
 
+/**
+ * What a campaign's status line says: a campaign that ended (distributed or completed) with failed
+ * meters is not a success, whatever its engine status: "failed" when no meter got the image,
+ * "partial" with the counts otherwise. `tone` picks the colour.
+ */
+export function campaignOutcome(c: Pick<CampaignSummary, 'status' | 'counts' | 'meters'>): { readonly label: string; readonly tone: string } {
+  const failed = c.counts.failed ?? 0;
+  const succeeded = (c.counts.verified ?? 0) + (c.counts.activated ?? 0);
+  const ended = c.status === 'distributed' || c.status === 'completed';
+  if (!ended || failed === 0) return { label: c.status, tone: c.status };
+  if (succeeded === 0) return { label: `${c.status}: failed, ${failed} of ${c.meters} meters failed`, tone: 'failed' };
+  return { label: `${c.status}: partial, ${succeeded} of ${c.meters} meters ${c.status === 'completed' ? 'done' : 'verified'}, ${failed} failed`, tone: 'partial' };
+}
+
 export interface CampaignProgress {
   /** meters verified or activated */
   readonly done: number;

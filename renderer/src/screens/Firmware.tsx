@@ -7,7 +7,7 @@ import { useMemberIds } from '../components/useMemberIds.js';
 import { FirmwareStaging } from '../components/FirmwareStaging.js';
 import { SubmitForm } from '../components/SubmitForm.js';
 import { useAction, useApp, useEvents, useResource } from '../context.js';
-import { campaignProgress } from '../logic/campaign.js';
+import { campaignOutcome, campaignProgress } from '../logic/campaign.js';
 import { formatBytes } from '../logic/costScale.js';
 import { formatTime, isHex } from '../logic/format.js';
 import { parseMeterIds } from '../logic/meterIds.js';
@@ -73,7 +73,7 @@ export function Firmware() {
                   {c.manifest.model} {c.manifest.version}
                 </td>
                 <td>
-                  <span className={`campaign-status cs-${c.status}`}>{c.status}</span>
+                  <span className={`campaign-status cs-${campaignOutcome(c).tone}`}>{campaignOutcome(c).label}</span>
                 </td>
                 <td>
                   {p.done}/{p.meters} verified, {p.activated} activated{p.failed ? `, ${p.failed} failed` : ''}

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import type { CampaignStatus } from '../../../preload/api.js';
-import { activationGate, blockProgress, campaignActionAllowed, campaignProgress } from '../../../renderer/src/logic/campaign.js';
+import type { CampaignStatus, MeterCampaignState } from '../../../preload/api.js';
+import { activationGate, blockProgress, campaignActionAllowed, campaignOutcome, campaignProgress } from '../../../renderer/src/logic/campaign.js';
 
 const STATUSES: CampaignStatus[] = ['created', 'distributing', 'paused', 'distributed', 'activating', 'completed', 'cancelled'];
 
@@ -39,5 +39,23 @@ describe('campaign progress', () => {
   });
   test('blocks over all meters, never above the total', () => {
     expect(blockProgress([{ received: 3 }, { received: 10 }, { received: 12 }], 10)).toEqual({ received: 23, total: 30 });
+  });
+});
+
+describe('the campaign status line', () => {
+  const counts = (c: Partial<Record<MeterCampaignState, number>>) => ({ pending: 0, receiving: 0, verified: 0, activated: 0, failed: 0, ...c });
+  test('reads a campaign that ended with every meter failed as failed, never a green "completed"', () => {
+    expect(campaignOutcome({ status: 'completed', meters: 56, counts: counts({ failed: 56 }) })).toEqual({ label: 'completed: failed, 56 of 56 meters failed', tone: 'failed' });
+    expect(campaignOutcome({ status: 'distributed', meters: 56, counts: counts({ failed: 56 }) }).tone).toBe('failed');
+  });
+
+  test('reads one with some failed meters as partial, with the counts', () => {
+    expect(campaignOutcome({ status: 'distributed', meters: 10, counts: counts({ verified: 7, failed: 3 }) })).toEqual({ label: 'distributed: partial, 7 of 10 meters verified, 3 failed', tone: 'partial' });
+    expect(campaignOutcome({ status: 'completed', meters: 10, counts: counts({ activated: 9, failed: 1 }) }).label).toBe('completed: partial, 9 of 10 meters done, 1 failed');
+  });
+
+  test('keeps the status as it is while running, or when nothing failed', () => {
+    expect(campaignOutcome({ status: 'completed', meters: 10, counts: counts({ activated: 10 }) })).toEqual({ label: 'completed', tone: 'completed' });
+    expect(campaignOutcome({ status: 'distributing', meters: 10, counts: counts({ receiving: 8, failed: 2 }) })).toEqual({ label: 'distributing', tone: 'distributing' });
   });
 });
