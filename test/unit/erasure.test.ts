@@ -4,17 +4,9 @@ import { readCoding, writeCoding } from '../../main/firmware/coding.js';
 import { erasureDecodingBytes, generationBlocks, generationCount, recoverGeneration, repairSymbol, SYMBOLS_PER_GENERATION } from '../../main/firmware/erasure.js';
 import { FirmwareError } from '../../main/firmware/errors.js';
 import { ByteReader, ByteWriter, fromHex } from '../../main/grep/index.js';
-import { codeOf } from '../support/grepError.js';
+import { codeOf, errorCodeOf } from '../support/grepError.js';
 
-const firmwareCode = (action: () => unknown): string => {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FirmwareError);
-    return (error as FirmwareError).code;
-  }
-  return 'no error';
-};
+const firmwareCode = errorCodeOf(FirmwareError);
 
 /** A generation: `count` source blocks under a code of generation size `size`, and the symbols a meter heard. */
 const generation = fc
