@@ -57,8 +57,19 @@ export interface ExecutionResult extends ConvergenceResult {
 }
 
 
-/** bad CSV lines named in the refusal of a CSV without one valid line; the plan of one lists them all */
+/** bad CSV lines named in a refusal; the plan itself lists them all */
 const LISTED_LINES = 20;
+
+/** The first LISTED_LINES line numbers, and how many more: a refusal of a 10^5-line CSV stays readable. */
+function lineList(rejected: readonly { readonly line: number }[]): string {
+  const listed = rejected.slice(0, LISTED_LINES).map((row) => row.line).join(', ');
+  return rejected.length > LISTED_LINES ? `${listed} and ${rejected.length - LISTED_LINES} more` : listed;
+}
+
+/** A refusal of the protocol core (a departed meter that is not one, say) in the service's terms. */
+function serviceError(error: unknown): unknown {
+  return error instanceof GrepError ? new ServiceError(error.code === 'UNKNOWN_MEMBER' ? 'UNKNOWN_METER' : 'BAD_INPUT', error.message) : error;
+}
 
 const GroupInput = z.object({ id: z.number().int().min(0).max(0xffffffff), name: z.string().trim().min(1).max(64), plannedSize: z.number().int().min(1).max(10_000_000) }).strict();
 
@@ -165,11 +176,7 @@ export class KeyManagerService {
    */
   async planCommissionCsv(csv: string): Promise<OperatorPlan> {
     const { rows, rejected } = await parseCommissioningCsv(validate(z.string(), csv, 'CSV'));
-    if (rows.length === 0) {
-      const listed = rejected.slice(0, LISTED_LINES).map((row) => row.line).join(', ');
-      const more = rejected.length > LISTED_LINES ? ` and ${rejected.length - LISTED_LINES} more` : '';
-      throw new ServiceError('EMPTY_SET', `no valid meter in the CSV${rejected.length ? `; bad lines: ${listed}${more}` : ''}`);
-    }
+    if (rows.length === 0) throw new ServiceError('EMPTY_SET', `no valid meter in the CSV${rejected.length ? `; bad lines: ${lineList(rejected)}` : ''}`);
     const { plan, stored, secrets } = await planCommission({ operation: 'commission', rows, rejected }, this.km);
     return this.savePlan(plan, stored, secrets);
   }
@@ -212,8 +219,7 @@ export class KeyManagerService {
       const plain = { bytes: now.bytes - added.bytes, broadcasts: now.broadcasts - added.broadcasts, unicasts: now.unicasts - added.unicasts };
       return { meter, record: this.km.suspicion.length, plain, now: cost(now), withSuspects: cost(this.km.planRemove([meter], validate(MeterIds, departed, 'departed meters'))) };
     } catch (error) {
-      if (error instanceof GrepError) throw new ServiceError(error.code === 'UNKNOWN_MEMBER' ? 'UNKNOWN_METER' : 'BAD_INPUT', error.message);
-      throw error;
+      throw serviceError(error);
     }
   }
 
@@ -232,8 +238,7 @@ export class KeyManagerService {
         // checks every meter before it changes anything
         entries = this.km.suspect(meters);
       } catch (error) {
-        if (error instanceof GrepError) throw new ServiceError(error.code === 'UNKNOWN_MEMBER' ? 'UNKNOWN_METER' : 'BAD_INPUT', error.message);
-        throw error;
+        throw serviceError(error);
       }
       try {
         store.transaction(() => {
@@ -272,9 +277,7 @@ export class KeyManagerService {
     const { id, stored, secrets } = this.claimPlan(planId);
     if (stored.operation === 'command') throw new ServiceError('BAD_INPUT', `plan ${id} is a group command: run it with executeCommand`);
     if (stored.rejected.length > 0 && !confirm.acceptRejected) {
-      const lines = stored.rejected.slice(0, LISTED_LINES).map((row) => row.line).join(', ');
-      const more = stored.rejected.length > LISTED_LINES ? ` and ${stored.rejected.length - LISTED_LINES} more` : '';
-      throw new ServiceError('REJECTED_ROWS', `plan ${id} leaves out lines ${lines}${more}: confirm to commission the valid lines only`);
+      throw new ServiceError('REJECTED_ROWS', `plan ${id} leaves out lines ${lineList(stored.rejected)}: confirm to commission the valid lines only`);
     }
     const { store } = this.options;
     const epochFrom = this.km.epoch;

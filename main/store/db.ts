@@ -67,16 +67,18 @@ function checkOurs(db: Db, path: string): void {
   const applicationId = db.pragma('application_id', { simple: true }) as number;
   const notOurs = (why: string) => new StoreError('NOT_A_STORE', `${path} is not a Key Manager store (${why}); it was left untouched: name another file, or restore the store from a backup`);
   if (applicationId !== 0 && applicationId !== APPLICATION_ID) throw notOurs(`its SQLite application id is 0x${applicationId.toString(16)}`);
-  const hasVersion = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
-  if (!hasVersion) throw notOurs('it has no schema version: another program\'s database, or what is left of a store whose -wal file was deleted');
+  if (!hasTable(db, 'schema_version')) throw notOurs('it has no schema version: another program\'s database, or what is left of a store whose -wal file was deleted');
   const version = (db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined)?.version ?? 0;
   if (version < 1) throw notOurs(`schema version ${version}`);
   if (version > MIGRATIONS.length) throw new StoreError('STORE_VERSION', `${path} is at schema version ${version}, newer than this program knows (${MIGRATIONS.length}): use the newer program`);
 }
 
+/** Whether the file has table `name`: asked without creating anything, so a read-only or foreign file stays as it is. */
+export const hasTable = (db: Db, name: string): boolean => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+
 export function schemaVersion(db: Db): number {
   if (!db.readonly) db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  else if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get()) return 0;
+  else if (!hasTable(db, 'schema_version')) return 0;
   const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
   return row?.version ?? 0;
 }

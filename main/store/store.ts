@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type AuditEntry, type AuditVerdict, appendAudit, auditEntries, rechainUnkeyed, verifyAudit } from './audit.js';
-import { type Db, migrate, openDatabase } from './db.js';
+import { type Db, hasTable, migrate, openDatabase } from './db.js';
 import { StoreError } from './errors.js';
 import { FirmwareRepo } from './firmwareRepo.js';
 import { type ScryptCost, Sealer } from './sealing.js';
@@ -99,9 +99,10 @@ const bytes = (value: Buffer | Uint8Array) => new Uint8Array(value);
  */
 export type StoreAccess = { readonly writer: string } | { readonly readOnly: true };
 
-const hasTable = (db: Db, name: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-
 const defaultAccess = (): StoreAccess => ({ writer: basename(process.argv[1] ?? process.argv0) });
+
+/** The key of the audit chain's MACs (audit.ts), derived from the data key. */
+const auditKeyOf = (sealer: Sealer) => sealer.derivedKey('audit chain');
 
 /** The schema version whose migration keys the audit chain (audit.ts rechainUnkeyed). */
 const KEYED_AUDIT_VERSION = 4;
@@ -123,7 +124,7 @@ export class KmStore {
 
   private constructor(readonly db: Db, readonly path: string, private readonly sealer: Sealer, private readonly lock: WriterLock | undefined) {
     this.firmware = new FirmwareRepo(db, sealer);
-    this.auditKey = sealer.derivedKey('audit chain');
+    this.auditKey = auditKeyOf(sealer);
     const stat = statSync(path);
     this.identity = stat;
     const mode = stat.mode & 0o777;
@@ -178,7 +179,7 @@ export class KmStore {
       if (!readOnly) {
         migrate(openDb, (version) => {
           const logged = openDb.prepare('SELECT 1 FROM audit_log LIMIT 1').get();
-          if (version === KEYED_AUDIT_VERSION && logged) rechainUnkeyed(openDb, sealer.derivedKey('audit chain'), access.writer);
+          if (version === KEYED_AUDIT_VERSION && logged) rechainUnkeyed(openDb, auditKeyOf(sealer), access.writer);
         });
       }
       return new KmStore(openDb, path, sealer, lock);
@@ -213,8 +214,12 @@ export class KmStore {
     return undefined;
   }
 
-  /** Refuses every write once the files are gone or replaced, and says why (filesProblem). */
+  /**
+   * Refuses every write once the files are gone or replaced, and says why (filesProblem). Inside a
+   * transaction the check made when it began stands: a campaign round enqueues thousands of frames.
+   */
   private guard(): void {
+    if (this.db.inTransaction && !this.broken) return;
     this.broken ??= this.filesProblem();
     if (this.broken) throw new StoreError('STORE_REPLACED', `${this.broken}: the Key Manager stopped writing; restart it on a good store (restore from a backup if needed)`);
   }
