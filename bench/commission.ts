@@ -140,7 +140,9 @@ async function main(): Promise<void> {
   }
   const summary = verdicts(rows).join('\n');
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    // the issue's row shape, exactly; the table below shows the repair details too
+    const fields = ['method', 'meters', 'airBytes', 'simSeconds', 'converged', 'resyncs'] as const;
+    process.stdout.write(`${JSON.stringify(rows.map((row) => Object.fromEntries(fields.map((field) => [field, row[field]]))))}\n`);
     // the JSON stays one parseable line; the verdicts are for whoever watches the run
     process.stderr.write(`${summary}\n`);
     return;
