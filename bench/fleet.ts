@@ -1,19 +1,22 @@
 /**
  * How long a leave and a join take to reach a whole simulated fleet over a lossy shared medium, for
  * GREP, LKH and the basic scheme: `npm run bench:fleet -- --meters 1000 --loss 0.01 --rate 5000
- * [--latency 0.02] [--seed 1] [--json]`. Everything runs in one process on the simulated clock: the
- * real KM, the convergence driver of main/ops, the DC logic, the channel and every meter's real member
- * (bench/medium.ts, which also defines the columns).
+ * [--latency 0.02] [--seed 1] [--restart] [--json]`. Everything runs in one process on the simulated
+ * clock: the KM, the convergence driver of main/ops, the DC logic, the channel and every meter's real
+ * member (bench/medium.ts, which also defines the columns). GREP runs through the whole Key Manager
+ * service over a real store (bench/grepService.ts); with --restart its process is rebuilt from the
+ * store right after the leave commits, and its laggards are repaired from the stored log.
  */
 import { nodeCrypto } from '../main/crypto/node.js';
 import { BasicKeyManager } from '../main/grep/baselines/basic.js';
 import { encodeLkhState, LkhKeyManager, lkhStateSize } from '../main/grep/baselines/lkh.js';
-import { encodeMessage, type Executed, KEY_BYTES, messageSize, type Outgoing, type Random } from '../main/grep/index.js';
+import { encodeMessage, type Executed, KEY_BYTES, messageSize, oneMember, type Outgoing, type Random } from '../main/grep/index.js';
 import { grepSource, type RekeySource } from '../main/ops/convergence.js';
 import { uniformStream } from '../sim/channel.js';
 import type { Fleet } from '../sim/fleet.js';
 import type { Scheme } from '../sim/meter.js';
-import { GROUP, grepGroup, type Measured, Medium, type MediumSettings, seededFleet } from './medium.js';
+import { measureGrepService } from './grepService.js';
+import { GROUP, type Measured, Medium, type MediumSettings, seededFleet } from './medium.js';
 import { parseBenchArgs, printTable } from './report.js';
 
 export interface FleetRow extends Measured {
@@ -43,7 +46,7 @@ function baseline(scheme: 'basic' | 'lkh', fleet: Fleet, members: Set<number>, s
   const state = (member: number): Outgoing => {
     const header = { type: scheme === 'basic' ? ('BASIC' as const) : ('LKH_STATE' as const), groupId: GROUP, epoch: km.epoch, subject: member };
     const plaintext = km instanceof LkhKeyManager ? encodeLkhState(km.memberState(member)) : km.groupKey();
-    return { type: header.type, to: member, bytes: encodeMessage(nodeCrypto, header, [{ slot: 0, owner: 0, key: fleet.profile(member).nodeKey, plaintext }], undefined) };
+    return { type: header.type, to: member, epoch: km.epoch, audience: oneMember(member), bytes: encodeMessage(nodeCrypto, header, [{ slot: 0, owner: 0, key: fleet.profile(member).nodeKey, plaintext }], undefined) };
   };
   const source: RekeySource = {
     get epoch() {
@@ -62,21 +65,13 @@ function baseline(scheme: 'basic' | 'lkh', fleet: Fleet, members: Set<number>, s
   };
 }
 
-function grep(fleet: Fleet, members: Set<number>, signingKey: Uint8Array, random: Random): SchemeUnderTest {
-  const km = grepGroup(fleet, signingKey, random, members.size, [...members]);
-  return {
-    source: grepSource(km),
-    leave: (member) => km.remove([member], { suspected: false }, random),
-    join: (member) => km.join(fleet.commissioning([member])[0]!, random),
-  };
-}
-
-async function measure(scheme: Scheme, settings: Settings): Promise<FleetRow[]> {
+async function measure(scheme: Scheme, settings: Settings, restart: boolean): Promise<FleetRow[]> {
   const n = settings.meters;
+  if (scheme === 'grep') return (await measureGrepService(settings, restart)).map((row) => ({ scheme, meters: n, ...row }));
   // meter n + 1 waits outside the group for the join
   const { random, signingKey, fleet } = seededFleet(settings.seed, n + 1, scheme);
   const members = new Set(Array.from({ length: n }, (_, index) => index + 1));
-  const subject = scheme === 'grep' ? grep(fleet, members, signingKey, random) : baseline(scheme, fleet, members, signingKey, random);
+  const subject = baseline(scheme, fleet, members, signingKey, random);
   const medium = new Medium(fleet, subject.source, settings);
 
   const rows: FleetRow[] = [];
@@ -104,10 +99,11 @@ async function main(): Promise<void> {
       latency: { value: 0.02, min: 0, max: 10 },
       seed: { value: 1, min: 0, max: 0xffffffff, integer: true },
     },
+    switches: ['restart'],
   });
   const rows: FleetRow[] = [];
   for (const scheme of ['grep', 'lkh', 'basic'] as const) {
-    rows.push(...(await measure(scheme, args.flags)));
+    rows.push(...(await measure(scheme, args.flags, args.switches.has('restart'))));
     if (!args.json) process.stderr.write(`measured ${scheme} on ${args.flags.meters} meters\n`);
   }
   if (args.json) {

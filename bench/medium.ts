@@ -17,7 +17,7 @@ import type { Scheme } from '../sim/meter.js';
 
 export const GROUP = 1;
 /** the DC holds reports this long before relaying them */
-const REPORT_BATCH = 0.05;
+export const REPORT_BATCH = 0.05;
 
 export interface MediumSettings {
   readonly loss: number;
@@ -91,7 +91,7 @@ export class Medium {
       meters: fleet.meters,
       reportBatchSeconds: REPORT_BATCH,
       send: (message) => {
-        if (message.kind === 'report') driver!.observe(message.reports);
+        driver!.hear(message);
       },
       onMeterReport: (report, time) => {
         if (report.epoch >= this.target && !this.holds.has(report.member)) this.holds.set(report.member, time);

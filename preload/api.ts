@@ -71,7 +71,8 @@ export interface LinkView {
   readonly since: string;
   /** transfers handed to the DC and not yet accepted */
   readonly pending: number;
-  readonly dc: { readonly meters: number; readonly queued: number; readonly epoch: number; readonly airtimeSeconds: number } | undefined;
+  /** the DC's last status; `queued` frames wait for its medium, about `queuedSeconds` of airtime (its backlog) */
+  readonly dc: { readonly meters: number; readonly queued: number; readonly epoch: number; readonly airtimeSeconds: number; readonly queuedSeconds: number } | undefined;
   /**
    * Bits per second on the DC's medium, for airtime estimates: the embedded simulator's rate; undefined
    * for any other DC, whose status does not report it (the screens then say the airtime is unknown).
@@ -81,7 +82,7 @@ export interface LinkView {
 
 // ---- group ----
 
-export type SyncStatus = 'in sync' | 'lagging' | 'unreachable' | 'removed';
+export type SyncStatus = 'in sync' | 'lagging' | 'unreachable' | 'unknown' | 'removed';
 
 export interface MemberView {
   readonly meterId: number;
@@ -96,6 +97,51 @@ export interface MemberView {
   readonly ackedEpoch: number | null;
   /** ISO time of the meter's last report */
   readonly lastAck: string | null;
+  /** the running version the meter reported after its latest firmware activation; null when none is known */
+  readonly firmware: string | null;
+  /** its disconnector as its last command confirmation reported it (this session); null when none was heard */
+  readonly disconnector: DisconnectorState | null;
+}
+
+export type DisconnectorState = 'open' | 'closed';
+
+/** A member's sync in its detail: 'unknown' while it has not reported since it joined (or since it was last marked). */
+export type MemberSyncView = SyncStatus | 'unknown';
+
+/** One operation that touched a meter, from the history. */
+export interface MemberOperationView {
+  readonly historyId: number;
+  readonly operation: string;
+  readonly epochFrom: number;
+  readonly epochTo: number;
+  readonly actor: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  /** 'named': the operation listed this meter (its commissioning, a leave, recovery, resync or command naming it); 'group': it rekeyed or commanded the whole group while the meter was a member */
+  readonly relation: 'named' | 'group';
+  /** the result as it concerns this meter: a long list of other meters is counted, not listed */
+  readonly result: string;
+}
+
+export interface MemberDetailView {
+  readonly member: MemberView;
+  readonly groupEpoch: number;
+  readonly sync: MemberSyncView;
+  /** epochs between the meter's acked epoch and the group's; null when it never acked or is no longer a member */
+  readonly epochsBehind: number | null;
+  /** the version it reported after activating, and in which campaign; undefined when none is known */
+  readonly firmware: { readonly version: string; readonly campaignId: number } | undefined;
+  /** from its last command confirmation heard since the back end started: the state, the command's seq and when */
+  readonly disconnector: { readonly state: DisconnectorState; readonly seq: number; readonly at: string } | undefined;
+  /** newest first, one page from `operationsOffset`; up to its removal for a meter that left */
+  readonly operations: readonly MemberOperationView[];
+  readonly operationsOffset: number;
+  readonly operationsTotal: number;
+}
+
+export interface MemberDetailOptions {
+  /** operations to skip, newest first: the page after the first */
+  readonly offset?: number;
 }
 
 export interface GroupView {
@@ -241,6 +287,25 @@ export interface ExecutionView {
   readonly resyncs: number;
 }
 
+/**
+ * An operation committed and still being sent and acknowledged, as the back end knows it: a page
+ * opened or reloaded mid-operation shows it from runningOperations() and the 'operations' event.
+ */
+export interface RunningOperationView {
+  readonly planId: string;
+  readonly operation: Operation;
+  /** ISO time it committed */
+  readonly startedAt: string;
+  /** the epoch it committed (a command runs at the current one) */
+  readonly epoch: number;
+  /** current members */
+  readonly members: number;
+  /** members holding `epoch`: a rekey's acknowledgements; undefined for a command, whose confirmations only the service counts */
+  readonly acked: number | undefined;
+  /** the latest progress line */
+  readonly message: string;
+}
+
 export interface CommandRequestInput {
   readonly action: 'open' | 'close';
   /** 'all': every current member, each named in the plan's affected list */
@@ -258,7 +323,8 @@ export interface CommandResultView {
 
 // ---- firmware ----
 
-export type StagingCheckName = 'format' | 'signature' | 'size' | 'digest' | 'model' | 'sequence';
+/** 'trust': the target model's meters are recorded to trust the key that signed the package (the Key Manager's record, not a meter's check) */
+export type StagingCheckName = 'format' | 'signature' | 'size' | 'digest' | 'model' | 'sequence' | 'trust';
 
 export interface CheckView {
   readonly check: StagingCheckName;
@@ -289,6 +355,31 @@ export interface StagingView {
   readonly checks: readonly CheckView[];
   readonly manifest: ManifestView | undefined;
   readonly staged: PackageView | undefined;
+  /** what did not refuse the package but should stop the operator before a push */
+  readonly warnings: readonly StagingWarning[];
+}
+
+/** MODEL_TRUST_UNRECORDED: nobody recorded which keys the package's model trusts, so the trust check could not run */
+export interface StagingWarning {
+  readonly code: 'MODEL_TRUST_UNRECORDED';
+  readonly message: string;
+}
+
+export interface ModelTrustInput {
+  readonly model: string;
+  /** Ed25519 public key, hex */
+  readonly publicKey: string;
+  /** needed only for a key staging does not trust yet */
+  readonly label?: string;
+}
+
+/** The vendor keys one meter model's meters were provisioned to trust, as recorded in the Key Manager. */
+export interface ModelTrustView {
+  readonly model: string;
+  /** current members of the group of this model */
+  readonly members: number;
+  /** empty: no record, so staging warns (MODEL_TRUST_UNRECORDED) instead of refusing */
+  readonly keys: readonly TrustedKeyView[];
 }
 
 export interface TrustedKeyView {
@@ -314,6 +405,31 @@ export interface CampaignSummary {
   /** downlink bytes handed to the DC for this campaign so far */
   readonly sentBytes: number;
   readonly createdAt: string;
+  /** blocks the meters have reported holding (their last answers), of meters × totalBlocks */
+  readonly blocksAcknowledged: number;
+  /** the current round's frames on the DC's medium, live from the DC's `aired` reports */
+  readonly onAir: CampaignOnAir;
+  /** why the campaign is paused or not moving and what clears it; undefined while it moves */
+  readonly note: CampaignNote | undefined;
+}
+
+export interface CampaignOnAir {
+  /** frames of the current round handed to the DC */
+  readonly frames: number;
+  /** of those, the frames the DC reported finished on the air since this back end started */
+  readonly aired: number;
+  /** seconds of airtime the DC's queue held at its last report; undefined before one */
+  readonly dcQueueSeconds: number | undefined;
+}
+
+export interface CampaignNote {
+  /** 'paused': the campaign is paused; 'waiting': it runs but cannot go on (the DC link is down) */
+  readonly kind: 'paused' | 'waiting';
+  readonly by: 'operator' | 'driver';
+  readonly reason: string;
+  /** true: it goes on by itself once the reason clears; false: the operator has to act (Resume or Cancel) */
+  readonly resumesItself: boolean;
+  readonly since: string;
 }
 
 export interface CampaignMeterView {
@@ -360,7 +476,9 @@ export type GrepEvent =
   | { readonly type: 'history' }
   | { readonly type: 'campaign'; readonly campaign: CampaignSummary }
   /** what a long call (execute, executeCommand) is doing now, for a progress line */
-  | { readonly type: 'progress'; readonly planId: string; readonly message: string };
+  | { readonly type: 'progress'; readonly planId: string; readonly message: string }
+  /** the operations being sent and acknowledged changed (one started, progressed or finished): all of them now */
+  | { readonly type: 'operations'; readonly operations: readonly RunningOperationView[] };
 
 export type Unsubscribe = () => void;
 
@@ -383,6 +501,8 @@ export interface GrepApi {
   readonly group: () => Promise<GroupView>;
   readonly history: () => Promise<readonly HistoryView[]>;
   readonly costChart: () => Promise<CostChartView>;
+  /** one meter ever commissioned into the group, left or not; code UNKNOWN_METER for any other */
+  readonly memberDetail: (meterId: number, options?: MemberDetailOptions) => Promise<MemberDetailView>;
 
   readonly planCommission: (meters: readonly CommissionMeterInput[]) => Promise<PlanView>;
   readonly planCommissionCsv: (csv: string) => Promise<PlanView>;
@@ -391,6 +511,8 @@ export interface GrepApi {
   readonly planRecover: (suspected: readonly number[]) => Promise<PlanView>;
   /** fresh keys and tokens for every member and an empty suspicion record; confirmed by typing the group name */
   readonly planReseed: () => Promise<PlanView>;
+  /** sends each listed member the group's current state again (a meter found behind); a click confirms it */
+  readonly planResync: (meters: readonly number[]) => Promise<PlanView>;
   /** what a plain leave costs now, and with `departed` suspected too; undefined when the group has fewer than 2 members */
   readonly leaveCost: (departed?: readonly number[]) => Promise<LeaveCostView | undefined>;
   /** departed meters found compromised later join the suspicion record, no message sent; confirmed by typing the ids joined by single spaces */
@@ -398,11 +520,16 @@ export interface GrepApi {
   readonly planCommand: (request: CommandRequestInput) => Promise<PlanView>;
   readonly execute: (planId: string, options: ExecuteOptions) => Promise<ExecutionView>;
   readonly executeCommand: (planId: string, options: ConfirmOptions) => Promise<CommandResultView>;
+  /** what is being sent and acknowledged now, oldest first: empty when nothing runs */
+  readonly runningOperations: () => Promise<readonly RunningOperationView[]>;
   /** the embedded simulator's commissioning CSV (id,serial,model,nodeKey); undefined against a real DC */
   readonly simulatedFleetCsv: () => Promise<string | undefined>;
 
   readonly trustedKeys: () => Promise<readonly TrustedKeyView[]>;
   readonly trustKey: (label: string, publicKey: string) => Promise<readonly TrustedKeyView[]>;
+  readonly modelTrust: () => Promise<readonly ModelTrustView[]>;
+  /** records that the model's meters trust the key, and trusts it for staging (a key already trusted keeps its label; a new one needs `label`) */
+  readonly trustKeyForModel: (input: ModelTrustInput) => Promise<readonly ModelTrustView[]>;
   /** the package file as base64 */
   readonly stageFirmware: (packageBase64: string) => Promise<StagingView>;
   readonly firmwarePackages: () => Promise<readonly PackageView[]>;
@@ -437,19 +564,24 @@ export const Channel = {
   group: 'grep:group',
   history: 'grep:history',
   costChart: 'grep:cost-chart',
+  memberDetail: 'grep:member-detail',
   planCommission: 'grep:plan-commission',
   planCommissionCsv: 'grep:plan-commission-csv',
   planLeave: 'grep:plan-leave',
   planRecover: 'grep:plan-recover',
   planReseed: 'grep:plan-reseed',
+  planResync: 'grep:plan-resync',
   leaveCost: 'grep:leave-cost',
   suspectDeparted: 'grep:suspect-departed',
   planCommand: 'grep:plan-command',
   execute: 'grep:execute',
   executeCommand: 'grep:execute-command',
+  runningOperations: 'grep:running-operations',
   simulatedFleetCsv: 'grep:simulated-fleet-csv',
   trustedKeys: 'grep:trusted-keys',
   trustKey: 'grep:trust-key',
+  modelTrust: 'grep:model-trust',
+  trustKeyForModel: 'grep:trust-key-for-model',
   stageFirmware: 'grep:stage-firmware',
   firmwarePackages: 'grep:firmware-packages',
   pushFirmware: 'grep:push-firmware',

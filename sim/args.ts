@@ -43,6 +43,8 @@ export const SimArgs = z
     model: z.string().min(1).max(255).optional(),
     /** the vendor/operator Ed25519 public key (hex file) the meters trust for firmware */
     'vendor-key': vendorKeyFile.prefault(DEMO_VENDOR_KEY_PATH),
+    /** more keys every meter trusts beside --vendor-key (repeatable): meters provisioned with an operator's own key */
+    'trust-key': z.array(vendorKeyFile).default([]),
     /** the sequence number of the firmware the meters leave the factory with (anti-rollback) */
     'running-sequence': z.coerce.number().int().min(1).max(0xffffffff).default(DEFAULT_RUNNING_SEQUENCE),
   })
@@ -50,10 +52,10 @@ export const SimArgs = z
   .refine((args) => args.tcp !== undefined || args.serial !== undefined, 'give --tcp host:port and/or --serial <tty>');
 
 export type ParsedSimArgs = z.infer<typeof SimArgs>;
-type FirmwareFlag = 'model' | 'vendor-key' | 'running-sequence';
+type FirmwareFlag = 'model' | 'vendor-key' | 'trust-key' | 'running-sequence';
 /** What startSimulator takes: parsed flags, or a hand-built set (tests, the embedded DC) that may leave the firmware flags to their defaults. */
 export type SimArgs = Omit<ParsedSimArgs, FirmwareFlag> & Partial<Pick<ParsedSimArgs, FirmwareFlag>>;
 
 export function parseSimArgs(argv: readonly string[]): ParsedSimArgs {
-  return parseFlagPairs(argv, SimArgs);
+  return parseFlagPairs(argv, SimArgs, ['trust-key']);
 }

@@ -218,6 +218,15 @@ export class Channel {
     return this.queue.length;
   }
 
+  /**
+   * Seconds of airtime the frames queued or on the air still need, both classes. The transmitter never
+   * idles while a frame waits (each starts when the one before ends, an overtaking control frame pushes
+   * the rest back by its own airtime), so this is the time until the medium is free.
+   */
+  get queuedSeconds(): number {
+    return Math.max(0, this.busyUntil - this.clock.now());
+  }
+
   /** A meter that hears nothing and says nothing (unplugged, out of range) until set reachable again. */
   setReachable(meter: number, reachable: boolean): void {
     if (reachable) this.unreachable.delete(meter);

@@ -11,8 +11,9 @@ import { isFirmwareReport, type MeterAnswer, type SimMeter } from './meter.js';
  * The Data Concentrator's logic, without a transport: the network endpoint hands it each transfer from
  * the KM once (`handle`), it puts frames on the channel towards the meters (rekeys, commands and
  * firmware campaign frames alike) and relays their answers back in batches through `send`: rekey and
- * command reports as `report`, firmware reports as `firmware`. It keeps the group key the KM gives it
- * (§1: the DC is a group sender).
+ * command reports as `report`, firmware reports as `firmware`. It tells the KM, batched the same way
+ * (`aired`), when each transfer has finished on the medium, since on a slow medium that can be long after
+ * it was accepted. It keeps the group key the KM gives it (§1: the DC is a group sender).
  *
  * Its QoS: rekeys, resyncs and group commands are control frames, firmware campaign frames (§10) bulk,
  * so an eviction during a rollout waits for the block on the air, not for the rest of the round.
@@ -27,7 +28,7 @@ export interface DcOptions {
   readonly meters: ReadonlyMap<number, SimMeter>;
   /** towards the KM: the network endpoint's send, or the KM itself in-process */
   readonly send: (message: DcToKm) => void;
-  /** reports are held this long (seconds) and sent together; default 0.05 */
+  /** reports and aired transfers are held this long (seconds) and sent together; default 0.05 */
   readonly reportBatchSeconds?: number;
   /** a batch goes at once when it holds this many; default 1000 */
   readonly maxBatch?: number;
@@ -104,6 +105,8 @@ export class DataConcentrator {
   private readonly onMeterReport: DcOptions['onMeterReport'];
   private readonly meterReports: ReportBatch<MeterReport>;
   private readonly firmwareReports: ReportBatch<FirmwareReport>;
+  /** ids of transfers that have finished on the medium */
+  private readonly aired: ReportBatch<number>;
   /** frames not yet delivered plus reports still on the uplink */
   private inFlight = 0;
   private kg: Uint8Array | undefined;
@@ -121,6 +124,8 @@ export class DataConcentrator {
     this.meterReports = new ReportBatch(clock, seconds, limit, () => METER_REPORT_BYTES, (reports) => this.send({ kind: 'report', reports }));
     // each firmware report travels behind its own u16 length
     this.firmwareReports = new ReportBatch(clock, seconds, limit, (report) => 2 + encodeFirmwareReport(report).length, (reports) => this.send({ kind: 'firmware', reports }));
+    // the backlog as it stands when the batch leaves, not when its first transfer was aired
+    this.aired = new ReportBatch(clock, seconds, limit, () => 4, (transfers) => this.send({ kind: 'aired', transfers, queued: this.channel.queued, queuedSeconds: this.channel.queuedSeconds }));
     if (options.statusSeconds !== undefined) this.everyStatus(options.statusSeconds);
   }
 
@@ -134,7 +139,7 @@ export class DataConcentrator {
 
   /** Nothing on the medium, on the uplink or waiting in a batch. */
   get idle(): boolean {
-    return this.inFlight === 0 && this.meterReports.empty && this.firmwareReports.empty;
+    return this.inFlight === 0 && this.meterReports.empty && this.firmwareReports.empty && this.aired.empty;
   }
 
   handle(message: LinkMessage): void {
@@ -144,6 +149,7 @@ export class DataConcentrator {
         this.inFlight++;
         this.channel.broadcast(payload.length, this.meters.keys(), (received) => {
           this.inFlight--;
+          this.aired.add(message.transfer);
           for (const id of received) this.relay(this.meters.get(id)!.receive(payload));
         }, frameClassOf(payload));
         return;
@@ -158,6 +164,7 @@ export class DataConcentrator {
         this.inFlight++;
         this.channel.unicast(payload.length, meter.id, (arrived) => {
           this.inFlight--;
+          this.aired.add(message.transfer);
           if (arrived) this.relay(meter.receive(payload));
         }, frameClassOf(payload));
         return;
@@ -174,7 +181,7 @@ export class DataConcentrator {
   }
 
   status(): DcStatus {
-    return { meters: this.meters.size, queued: this.channel.queued, epoch: this.epochValue, airtimeSeconds: this.channel.airtimeSeconds };
+    return { meters: this.meters.size, queued: this.channel.queued, epoch: this.epochValue, airtimeSeconds: this.channel.airtimeSeconds, queuedSeconds: this.channel.queuedSeconds };
   }
 
   requestStatus(): void {
@@ -186,6 +193,7 @@ export class DataConcentrator {
     this.closed = true;
     this.meterReports.flush();
     this.firmwareReports.flush();
+    this.aired.flush();
   }
 
   // ---- stepping, simulated clock only ----
@@ -231,8 +239,7 @@ export class DataConcentrator {
  * The KM's end of an in-process link to `dc`, for the convergence driver in tests, benchmarks and the
  * UI's simulated fleet: transfers numbered as the network endpoint would, time from the channel's clock.
  * On the simulated clock a wait runs the events it covers at once; in real time it polls. The DC's
- * reports reach the driver through the `send` the DC was built with. GREP messages are control frames,
- * so a wait counts from when they are on the medium, not from the end of a firmware round queued too.
+ * reports and airing reports reach the driver (Convergence.hear) through the `send` the DC was built with.
  */
 export function inProcessLink(dc: DataConcentrator, channel: Channel): ConvergenceLink {
   let transfer = 0;
@@ -240,12 +247,15 @@ export function inProcessLink(dc: DataConcentrator, channel: Channel): Convergen
     send(message: Outgoing) {
       transfer++;
       dc.handle(message.to === 'all' ? { kind: 'broadcast', transfer, payload: message.bytes } : { kind: 'unicast', transfer, member: message.to, payload: message.bytes });
+      // the id the DC's `aired` will name
+      return transfer;
     },
     updateKey(epoch, kg) {
       dc.handle({ kind: 'keyUpdate', transfer: ++transfer, epoch, kg });
     },
     wait(seconds, satisfied) {
-      const deadline = channel.idleFor('control') + seconds;
+      // the DC says when each frame is on the air (`aired`): a wait is a plain timer, cut short by what it hears
+      const deadline = channel.clock.now() + seconds;
       if (channel.clock instanceof SimulatedClock) {
         channel.clock.runUntil(deadline, satisfied);
         return Promise.resolve();

@@ -154,9 +154,12 @@ export class SimMeter {
       kg: this.member.groupKey,
       lastSeq: this.lastSeq,
     });
-    if (outcome.status !== 'executed') return undefined;
-    this.lastSeq = outcome.command.seq;
-    this.state = outcome.command.action === 'open' ? 'open' : 'closed';
+    if (outcome.status === 'executed') {
+      this.lastSeq = outcome.command.seq;
+      this.state = outcome.command.action === 'open' ? 'open' : 'closed';
+    }
+    // a resend of the last command is confirmed again: its first confirmation may have been lost
+    if (outcome.status !== 'executed' && outcome.status !== 'repeated') return undefined;
     return this.report('command', commandDetail(this.lastSeq, this.state === 'closed'));
   }
 

@@ -39,7 +39,9 @@ const ConfirmOptions = z.object({ confirmation: z.string().max(4096).optional() 
 const ExecuteOptions = ConfirmOptions.extend({ acceptRejected: z.boolean().optional() }).strict();
 const CommandRequestInput = z.object({ action: z.enum(['open', 'close']), meters: z.union([z.literal('all'), meterIds]) }).strict();
 const PushInput = z.object({ packageId: u32, meters: meterIds.optional(), blockSize: z.number().int().min(16).max(65_535).optional() }).strict();
+const ModelTrustInput = z.object({ model: z.string().min(1).max(255), publicKey: hex([PUBLIC_KEY_BYTES], 'an Ed25519 public key'), label: name.optional() }).strict();
 const planId = z.string().uuid('a plan id is a UUID');
+const MemberDetailOptions = z.object({ offset: u32.optional() }).strict();
 const none = z.tuple([]);
 const one = <T extends z.ZodType>(schema: T) => z.tuple([schema]);
 
@@ -57,21 +59,26 @@ const ARGUMENTS: { readonly [C in CallName]: z.ZodType<Parameters<GrepApi[C]>> }
   group: none,
   history: none,
   costChart: none,
+  memberDetail: z.union([one(meterId), z.tuple([meterId, MemberDetailOptions])]),
   planCommission: one(z.array(CommissionInput).min(1).max(COMMISSION_LIMIT.listMeters, `at most ${COMMISSION_LIMIT.listMeters} meters in a list: give a larger fleet as a CSV`)),
   // the service refuses a CSV over COMMISSION_LIMIT (TOO_LARGE) before it reads a line, for every door alike
   planCommissionCsv: one(z.string()),
   planLeave: one(meterIds),
   planRecover: one(meterIds),
   planReseed: none,
+  planResync: one(meterIds),
   // no argument, or a non-empty list: an explicit undefined (null over HTTP) is refused
   leaveCost: z.union([none, one(meterIds)]),
   suspectDeparted: z.tuple([meterIds, ConfirmOptions]),
   planCommand: one(CommandRequestInput),
   execute: z.tuple([planId, ExecuteOptions]),
   executeCommand: z.tuple([planId, ConfirmOptions]),
+  runningOperations: none,
   simulatedFleetCsv: none,
   trustedKeys: none,
   trustKey: z.tuple([name, hex([PUBLIC_KEY_BYTES], 'an Ed25519 public key')]),
+  modelTrust: none,
+  trustKeyForModel: one(ModelTrustInput),
   stageFirmware: one(base64),
   firmwarePackages: none,
   pushFirmware: one(PushInput),
@@ -111,19 +118,24 @@ export function createHandlers(options: { readonly app: { readonly name: string;
     group: () => backend.group(),
     history: () => backend.history(),
     costChart: () => backend.costChart(),
+    memberDetail: (meterId, detailOptions) => backend.memberDetail(meterId, detailOptions),
     planCommission: (meters) => actions.planCommission(meters),
     planCommissionCsv: (csv) => actions.planCommissionCsv(csv),
     planLeave: (meters) => actions.planLeave(meters),
     planRecover: (suspected) => actions.planRecover(suspected),
     planReseed: () => actions.planReseed(),
+    planResync: (meters) => actions.planResync(meters),
     leaveCost: (departed) => actions.leaveCost(departed),
     suspectDeparted: (meters, confirmOptions) => actions.suspectDeparted(meters, confirmOptions),
     planCommand: (request) => actions.planCommand(request),
     execute: (planId, executeOptions) => actions.execute(planId, executeOptions),
     executeCommand: (planId, confirmOptions) => actions.executeCommand(planId, confirmOptions),
+    runningOperations: async () => actions.runningOperations(),
     simulatedFleetCsv: () => backend.simulatedFleetCsv(),
     trustedKeys: () => firmware.trustedKeys(),
     trustKey: (label, publicKey) => firmware.trustKey(label, publicKey),
+    modelTrust: () => firmware.modelTrust(),
+    trustKeyForModel: (input) => firmware.trustKeyForModel(input),
     stageFirmware: (packageBase64) => firmware.stageFirmware(packageBase64),
     firmwarePackages: () => firmware.firmwarePackages(),
     pushFirmware: (input) => firmware.pushFirmware(input),

@@ -1,4 +1,4 @@
-import type { CommandRequestInput, CommandResultView, CommissionMeterInput, ConfirmOptions, ExecuteOptions, ExecutionView, GrepEvent, LeaveCostView, PlanView, SuspectView } from '../../preload/api.js';
+import type { CommandRequestInput, CommandResultView, CommissionMeterInput, ConfirmOptions, ExecuteOptions, ExecutionView, GrepEvent, LeaveCostView, Operation, PlanView, RunningOperationView, SuspectView } from '../../preload/api.js';
 import type { CommandSelector } from '../grep/index.js';
 import type { StoredPlan } from '../ops/operations.js';
 import type { KeyManagerService, OperatorPlan } from '../ops/service.js';
@@ -29,6 +29,8 @@ export class Actions {
   /** this session's plans and what the operator must type to run each */
   private readonly plans = new Map<string, string | undefined>();
   private inFlight = 0;
+  /** committed operations still being sent and acknowledged, by plan id, in the order they started */
+  private readonly runningNow = new Map<string, RunningOperationView>();
 
   constructor(private readonly context: ActionContext) {}
 
@@ -55,6 +57,10 @@ export class Actions {
 
   async planReseed(): Promise<PlanView> {
     return this.planned(this.context.service().planReseed());
+  }
+
+  async planResync(meters: readonly number[]): Promise<PlanView> {
+    return this.planned(this.context.service().planResync(meters));
   }
 
   async leaveCost(departed: readonly number[] = []): Promise<LeaveCostView | undefined> {
@@ -97,6 +103,11 @@ export class Actions {
     return view.commandResultView(result);
   }
 
+  /** What is being sent and acknowledged now, for a page opened or reloaded mid-operation. */
+  runningOperations(): RunningOperationView[] {
+    return [...this.runningNow.values()];
+  }
+
   /** `selector`: whom a command addresses (the plan's affected list names the members either way). */
   private planned(plan: OperatorPlan, selector?: CommandSelector): PlanView {
     const confirmation = planConfirmation({ operation: plan.operation, affected: plan.affected, selector }, this.context.groupName);
@@ -115,27 +126,56 @@ export class Actions {
     return record === undefined ? undefined : planConfirmation(record.parameters as StoredPlan, this.context.groupName);
   }
 
-  /** Progress lines while the operation is sent and acknowledged, and the refetch events around it. */
+  /** Progress lines while the operation is sent and acknowledged, the running-operation record, and the refetch events around it. */
   private async running<T>(planId: string, start: () => Promise<T>): Promise<T> {
+    const spentBefore = this.spentAt(planId) !== undefined;
     const work = start();
     this.inFlight++;
-    // the service commits before its first send, synchronously: the history row exists by now (or it refused)
+    // the service commits before its first send, synchronously: the history row exists by now and the plan is spent (or it refused)
+    const committed = spentBefore ? undefined : this.committedOperation(planId);
     this.context.changed();
     this.context.emit({ type: 'progress', planId, message: 'committed; sending through the DC' });
-    const ticker = setInterval(() => this.context.emit({ type: 'progress', planId, message: this.ackProgress() }), 1000);
+    if (committed !== undefined) this.track(planId, committed, 'committed; sending through the DC');
+    const ticker = setInterval(() => {
+      const message = this.ackProgress();
+      this.context.emit({ type: 'progress', planId, message });
+      if (committed !== undefined) this.track(planId, committed, message);
+    }, 1000);
     try {
       return await work;
     } finally {
       this.inFlight--;
       clearInterval(ticker);
+      if (this.runningNow.delete(planId)) this.context.emit({ type: 'operations', operations: this.runningOperations() });
       this.context.changed();
     }
   }
 
-  private ackProgress(): string {
+  private spentAt(planId: string): string | undefined {
+    return this.context.ready().store.plan(planId)?.consumedAt ?? undefined;
+  }
+
+  /** The plan's operation and start once the service spent it; undefined when the service refused it (the plan is then not spent). */
+  private committedOperation(planId: string): { operation: Operation; startedAt: string; epoch: number } | undefined {
+    const record = this.context.ready().store.plan(planId);
+    if (record?.consumedAt == null) return undefined;
+    return { operation: record.operation as Operation, startedAt: record.consumedAt, epoch: this.context.epoch() };
+  }
+
+  private track(planId: string, committed: { operation: Operation; startedAt: string; epoch: number }, message: string): void {
+    const { members, holding } = this.counts(committed.epoch);
+    this.runningNow.set(planId, { planId, ...committed, members, acked: committed.operation === 'command' ? undefined : holding, message });
+    this.context.emit({ type: 'operations', operations: this.runningOperations() });
+  }
+
+  private counts(epoch: number): { readonly members: number; readonly holding: number } {
     const { store, group } = this.context.ready();
+    return store.memberCounts(group.id, epoch);
+  }
+
+  private ackProgress(): string {
     const epoch = this.context.epoch();
-    const { members, holding } = store.memberCounts(group.id, epoch);
+    const { members, holding } = this.counts(epoch);
     return `${holding} of ${members} members hold epoch ${epoch}`;
   }
 }

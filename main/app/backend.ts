@@ -1,5 +1,20 @@
 import { join } from 'node:path';
-import type { AuditVerdictView, AuditView, CostChartView, DcProfileInput, DcProfileView, GrepEvent, GroupView, HistoryView, LinkView, SerialPortView, SessionInfo, Unsubscribe } from '../../preload/api.js';
+import type {
+  AuditVerdictView,
+  AuditView,
+  CostChartView,
+  DcProfileInput,
+  DcProfileView,
+  GrepEvent,
+  GroupView,
+  HistoryView,
+  LinkView,
+  MemberDetailOptions,
+  MemberDetailView,
+  SerialPortView,
+  SessionInfo,
+  Unsubscribe,
+} from '../../preload/api.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
 import { MODEL_GENERATION_SIZE } from '../../sim/fleet.js';
 import { nodeRandom } from '../crypto/node.js';
@@ -12,12 +27,15 @@ import { ServiceError } from '../ops/errors.js';
 import type { FirmwareService } from '../ops/firmware.js';
 import type { KeyManagerService } from '../ops/service.js';
 import { type DcProfile, type GroupRecord, type KmStore, type ScryptCost, StoreError } from '../store/index.js';
+import { firmwareVersions } from '../store/memberQueries.js';
 import { Actions } from './actions.js';
 import { type DcServices, openDcServices } from './dcServices.js';
+import { DisconnectorStates } from './disconnectors.js';
 import { AppError } from './errors.js';
 import { EventHub, throttle } from './events.js';
 import { FirmwareCalls } from './firmwareCalls.js';
 import { LinkWatch } from './linkWatch.js';
+import { memberDetailView } from './memberDetail.js';
 import { ensureGroup, saveProfile } from './setup.js';
 import { SIMULATED_DEFAULTS, SIMULATED_PROFILE, type SimulatedDc, startEmbeddedSimulator } from './simulated.js';
 import { StoreGate } from './storeGate.js';
@@ -66,6 +84,7 @@ export class Backend {
   private readonly watch: LinkWatch;
   private readonly groupChanged = throttle(() => this.emit({ type: 'group', epoch: this.epoch() }), 500);
   private readonly simulatedDc: SimulatedDc | undefined;
+  /** what the meters' command confirmations said, across reconnects of this session */
   private readonly groupName: string;
   private store: KmStore | undefined;
   private groupRecord: GroupRecord | undefined;
@@ -232,7 +251,10 @@ export class Backend {
         vendorKey: this.vendorKey,
         // the simulated meters decode erasure-coded repair; a real DC's models are not known to
         erasureModels: this.simulator ? MODEL_GENERATION_SIZE : undefined,
-        onReport: () => this.groupChanged.request(),
+        onReport: (reports) => {
+          new DisconnectorStates(store, this.ready().group.id).observe(reports);
+          this.groupChanged.request();
+        },
         onProgress: (campaign) => this.emit({ type: 'campaign', campaign }),
         onCaughtUp: () => this.changed(),
       },
@@ -251,7 +273,14 @@ export class Backend {
 
   async group(): Promise<GroupView> {
     const { store, group } = this.ready();
-    return view.groupView(group, this.epoch(), store.meterStatuses(group.id));
+    const firmware = firmwareVersions(store.db, group.id);
+    const disconnectors = new DisconnectorStates(store, group.id).all();
+    return view.groupView(group, this.epoch(), store.meterStatuses(group.id), (meterId) => ({ firmware: firmware.get(meterId)?.version, disconnector: disconnectors.get(meterId)?.state }));
+  }
+
+  async memberDetail(meterId: number, options: MemberDetailOptions = {}): Promise<MemberDetailView> {
+    const { store, group } = this.ready();
+    return memberDetailView({ store, group, epoch: this.epoch(), disconnectors: new DisconnectorStates(store, group.id) }, meterId, options.offset);
   }
 
   async history(): Promise<HistoryView[]> {

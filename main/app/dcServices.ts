@@ -1,5 +1,6 @@
 import type { CampaignSummary } from '../../preload/api.js';
 import type { DcLink } from '../link/client.js';
+import type { DcReport, MeterReport } from '../link/messages.js';
 import { FirmwareService } from '../ops/firmware.js';
 import { KeyManagerService } from '../ops/service.js';
 import type { KmStore } from '../store/index.js';
@@ -26,8 +27,8 @@ export interface DcServicesOptions {
   readonly vendorKey?: Uint8Array | undefined;
   /** models whose meters decode erasure-coded repair, with their generation size (the embedded simulator's) */
   readonly erasureModels?: Readonly<Partial<Record<string, number>>> | undefined;
-  /** a meter report arrived: the group view may have changed */
-  readonly onReport: () => void;
+  /** meter reports arrived: the group view may have changed */
+  readonly onReport: (reports: readonly MeterReport[]) => void;
   readonly onProgress: (campaign: CampaignSummary) => void;
   /** the catch-up after connecting sent what an earlier session left unacknowledged */
   readonly onCaughtUp: () => void;
@@ -44,8 +45,8 @@ export function openDcServices(options: DcServicesOptions, link: DcLink): DcServ
     ...(ackTimeout !== undefined ? { ackTimeout } : {}),
     onRemoved: (meters) => void firmware?.removeMeters(meters),
   });
-  const onReport = (message: { kind: string }) => {
-    if (message.kind === 'report') options.onReport();
+  const onReport = (message: DcReport) => {
+    if (message.kind === 'report') options.onReport(message.reports);
   };
   link.on('message', onReport);
   const detach = () => link.off('message', onReport);

@@ -1,4 +1,4 @@
-import type { CampaignSummary, CampaignView, ConfirmOptions, GrepEvent, PackageView, PushInput, StagingView, TrustedKeyView } from '../../preload/api.js';
+import type { CampaignSummary, CampaignView, ConfirmOptions, GrepEvent, ModelTrustInput, ModelTrustView, PackageView, PushInput, StagingView, TrustedKeyView } from '../../preload/api.js';
 import { fromHex } from '../grep/index.js';
 import type { FirmwareService } from '../ops/firmware.js';
 import { activationConfirmation, requireConfirmation } from './confirmation.js';
@@ -17,6 +17,14 @@ export class FirmwareCalls {
 
   async trustKey(label: string, publicKey: string): Promise<TrustedKeyView[]> {
     return this.firmware().trustKey(label, fromHex(publicKey));
+  }
+
+  async modelTrust(): Promise<ModelTrustView[]> {
+    return this.firmware().modelTrust();
+  }
+
+  async trustKeyForModel(input: ModelTrustInput): Promise<ModelTrustView[]> {
+    return this.firmware().trustKeyForModel(input.model, fromHex(input.publicKey), input.label);
   }
 
   async stageFirmware(packageBase64: string): Promise<StagingView> {

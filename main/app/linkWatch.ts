@@ -2,6 +2,7 @@ import type { LinkState, LinkView } from '../../preload/api.js';
 import type { DcLink, DcReport, LinkState as DcLinkState } from '../link/client.js';
 import { linkToDc } from '../ops/dcLink.js';
 import type { DcProfile } from '../store/index.js';
+import { throttle } from './events.js';
 
 /**
  * The one DC link of an operator session, and what the Connection page shows of it: the state in the
@@ -18,6 +19,7 @@ export class LinkWatch {
   private bitRate: number | undefined;
   private wasUp = false;
   private detach: () => void = () => undefined;
+  private readonly backlogMoved = throttle(() => this.onChange(this.view()), 500);
 
   constructor(private readonly onChange: (view: LinkView) => void) {}
 
@@ -39,10 +41,15 @@ export class LinkWatch {
     this.detail = undefined;
     const onState = (state: DcLinkState) => this.onState(state);
     const onMessage = (message: DcReport) => {
-      if (message.kind !== 'status') return;
-      const { meters, queued, epoch, airtimeSeconds } = message.status;
-      this.dc = { meters, queued, epoch, airtimeSeconds };
-      this.onChange(this.view());
+      if (message.kind === 'status') {
+        const { meters, queued, epoch, airtimeSeconds, queuedSeconds } = message.status;
+        this.dc = { meters, queued, epoch, airtimeSeconds, queuedSeconds };
+        this.onChange(this.view());
+      } else if (message.kind === 'aired' && this.dc !== undefined) {
+        // between statuses the DC's backlog moves with every aired batch, many a second: the header follows at 2 Hz
+        this.dc = { ...this.dc, queued: message.queued, queuedSeconds: message.queuedSeconds };
+        this.backlogMoved.request();
+      }
     };
     link.on('state', onState);
     link.on('message', onMessage);
@@ -61,6 +68,7 @@ export class LinkWatch {
     this.bitRate = undefined;
     await link.stop();
     this.detach();
+    this.backlogMoved.cancel();
     this.set('disconnected', undefined);
   }
 

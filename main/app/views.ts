@@ -4,6 +4,7 @@ import type {
   CommandResultView,
   CostChartView,
   CostView,
+  DisconnectorState,
   ExecutionView,
   GroupSummary,
   GroupView,
@@ -31,7 +32,13 @@ export function groupSummary(group: GroupRecord, epoch: number, members: number)
   return { id: group.id, name: group.name, epoch, members, subgroupCap: group.subgroupCap, kmPublicKey: toHex(group.publicKey) };
 }
 
-function memberView(meter: MeterStatus): MemberView {
+/** What the store does not hold beside a member row: its reported firmware and its last disconnector confirmation. */
+export interface MemberExtras {
+  readonly firmware: string | undefined;
+  readonly disconnector: DisconnectorState | undefined;
+}
+
+export function memberView(meter: MeterStatus, extras: MemberExtras): MemberView {
   return {
     meterId: meter.meterId,
     serial: meter.serial,
@@ -44,11 +51,13 @@ function memberView(meter: MeterStatus): MemberView {
     sync: meter.sync?.status ?? (meter.status === 'member' ? 'lagging' : 'removed'),
     ackedEpoch: meter.sync?.ackedEpoch ?? null,
     lastAck: meter.sync?.lastSeen ?? null,
+    firmware: extras.firmware ?? null,
+    disconnector: extras.disconnector ?? null,
   };
 }
 
-export function groupView(group: GroupRecord, epoch: number, meters: readonly MeterStatus[]): GroupView {
-  return { group: groupSummary(group, epoch, meters.filter((meter) => meter.status === 'member').length), members: meters.map(memberView) };
+export function groupView(group: GroupRecord, epoch: number, meters: readonly MeterStatus[], extras: (meterId: number) => MemberExtras): GroupView {
+  return { group: groupSummary(group, epoch, meters.filter((meter) => meter.status === 'member').length), members: meters.map((meter) => memberView(meter, extras(meter.meterId))) };
 }
 
 export function historyView(row: HistoryRecord): HistoryView {

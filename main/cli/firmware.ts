@@ -5,13 +5,14 @@ import { type CampaignState, CHECK_CODES, readPublicKey } from '../firmware/inde
 import { toHex } from '../grep/index.js';
 import { escapeControl } from '../text/escape.js';
 import { campaignSummary, campaignView, packageView } from '../ops/firmwareViews.js';
+import { modelTrustViews } from '../ops/firmwareStaging.js';
 import type { CampaignRecord, GroupRecord, KmStore } from '../store/index.js';
 import { type GlobalArgs, integer, name, text } from './args.js';
 import { groupName, withFirmware, withStore } from './context.js';
 import { CliError, ExitCode } from './errors.js';
 import { activate, cancel, onCampaign, pause, push, resume } from './firmwareCampaigns.js';
 import { fileBytes, inspect, keygen, packCommand } from './firmwarePackageFiles.js';
-import { campaignDetailText, campaignText, checksText, manifestText, packageText, trustedKeysText } from './firmwareReport.js';
+import { campaignDetailText, campaignText, checksText, manifestText, modelTrustText, packageText, trustedKeysText, warningText } from './firmwareReport.js';
 import { type Outcome, type Subcommand, subcommand } from './spec.js';
 
 /*
@@ -20,33 +21,62 @@ import { type Outcome, type Subcommand, subcommand } from './spec.js';
  * nothing it refused), and the read-only packages and status.
  */
 
+const publicKeyFile = fileArg(text, readPublicKey);
+
 const trust = subcommand({
   words: ['fw', 'trust'],
-  usage: '--key <pub file> --label <l>',
-  summary: 'trust a vendor/operator public key for staging firmware packages',
-  options: { key: { type: 'string' }, label: { type: 'string' } },
-  schema: z.object({ key: fileArg(text, readPublicKey), label: name }),
-  run: (args, global) =>
+  usage: '--key <pub file> --label <l>  |  --model <m> [--label <l>] <pub file>',
+  summary:
+    'trust a vendor/operator public key for staging firmware packages; with --model, also record that the meters of that model were provisioned to trust it ' +
+    '(staging and push then refuse, for that model, a package signed by a key not recorded for it; --label is needed only for a key not yet trusted)',
+  options: { key: { type: 'string' }, label: { type: 'string' }, model: { type: 'string' } },
+  positional: { name: 'file', many: false },
+  schema: z
+    .object({ key: publicKeyFile.optional(), file: publicKeyFile.optional(), label: name.optional(), model: text.min(1, 'must not be empty').max(255).optional() })
+    .superRefine((args, context) => {
+      if ((args.key === undefined) === (args.file === undefined)) context.addIssue({ code: 'custom', path: ['key'], message: 'give the public key file once: --key <pub file> or as the argument' });
+      if (args.model === undefined && args.label === undefined) context.addIssue({ code: 'custom', path: ['label'], message: 'is required (or --model, to record which model trusts a key already trusted)' });
+    })
+    .transform(({ key, file, label, model }) => ({ key: (key ?? file)!, label, model })),
+  run: ({ key, label, model }, global) =>
     withFirmware(global, () => undefined, async ({ group, firmware }) => {
-      const trusted = firmware.trustKey(args.label, args.key);
-      const publicKey = toHex(args.key);
+      const publicKey = toHex(key);
+      if (model !== undefined) {
+        const models = firmware.trustKeyForModel(model, key, label);
+        const recorded = models.find((entry) => entry.model === model)!;
+        const named = recorded.keys.find((entry) => entry.publicKey === publicKey)!.label;
+        return { json: { group, model, trusted: firmware.trustedKeys(), models }, text: `meters of model ${escapeControl(model)} trust ${escapeControl(named)} (${publicKey}); staging trusts it too\n${modelTrustText([recorded])}` };
+      }
+      const trusted = firmware.trustKey(label!, key);
       // a key already trusted keeps the label it was first trusted under
-      const label = trusted.find((key) => key.publicKey === publicKey)?.label ?? args.label;
-      const said = `${label === args.label ? 'trusted' : 'already trusted as'} ${escapeControl(label)}`;
+      const kept = trusted.find((entry) => entry.publicKey === publicKey)?.label ?? label!;
+      const said = `${kept === label ? 'trusted' : 'already trusted as'} ${escapeControl(kept)}`;
       return { json: { group, trusted }, text: `${said} (${publicKey}) for firmware packages\n${trustedKeysText(trusted)}` };
+    }),
+});
+
+const models = subcommand({
+  words: ['fw', 'models'],
+  usage: '',
+  summary: "each meter model of the group with the vendor keys its meters are recorded to trust (a model with none: staging warns instead of refusing)",
+  schema: z.object({}),
+  run: (_, global) =>
+    inGroup(global, (store, group) => {
+      const trust = modelTrustViews(store, group.id);
+      return { json: { group: group.name, models: trust }, text: trust.length === 0 ? `group ${escapeControl(group.name)}: no members and no model trust recorded` : modelTrustText(trust) };
     }),
 });
 
 const stage = subcommand({
   words: ['fw', 'stage'],
   usage: '<pkg>',
-  summary: 'run every staging check (format, signature, size, digest, model, sequence) and keep the package if all pass; exit 6 names the failed check',
+  summary: "run every staging check (format, signature, size, digest, model, sequence, and trust: the model's meters are recorded to trust the signing key) and keep the package if none fails; exit 6 names the failed check",
   positional: { name: 'file', many: false },
   schema: z.object({ file: fileBytes('firmwarePackage') }),
   run: (args, global) =>
     withFirmware(global, () => undefined, async ({ group, firmware }) => {
       const view = firmware.stage(args.file);
-      const checks = checksText(view.checks);
+      const checks = [checksText(view.checks), ...view.warnings.map(warningText)].join('\n');
       if (view.staged) return { json: { group, ...view }, text: `staged ${packageText(view.staged)}\n${checks}` };
       const failed = view.checks.find((check) => check.status === 'failed');
       const message = `${failed ? `${failed.check} check failed: ${failed.detail}` : 'refused'}: nothing was staged`;
@@ -105,4 +135,4 @@ const status = subcommand({
     }),
 });
 
-export const firmwareCommands: readonly Subcommand[] = [keygen, packCommand, inspect, trust, stage, packages, push, status, pause, resume, cancel, activate];
+export const firmwareCommands: readonly Subcommand[] = [keygen, packCommand, inspect, trust, models, stage, packages, push, status, pause, resume, cancel, activate];

@@ -1,4 +1,4 @@
-import type { CampaignSummary, CampaignView, CheckView, ManifestView, PackageView, TrustedKeyView } from '../../preload/api.js';
+import type { CampaignSummary, CampaignView, CheckView, ManifestView, ModelTrustView, PackageView, StagingWarning, TrustedKeyView } from '../../preload/api.js';
 import { nodeCrypto } from '../crypto/node.js';
 import type { FirmwarePackage } from '../firmware/index.js';
 import { toHex } from '../grep/index.js';
@@ -19,12 +19,24 @@ export const manifestText = (manifest: ManifestView): string =>
 
 const MARK: Record<CheckView['status'], string> = { passed: 'passed ', failed: 'FAILED ', skipped: 'skipped' };
 
-export const checksText = (checks: readonly CheckView[]): string => checks.map((check) => `  ${MARK[check.status]}  ${check.check.padEnd(9)}  ${check.detail}`).join('\n');
+// a detail may quote the manifest's model, the vendor's words
+export const checksText = (checks: readonly CheckView[]): string => checks.map((check) => `  ${MARK[check.status]}  ${check.check.padEnd(9)}  ${escapeControl(check.detail)}`).join('\n');
+
+export const warningText = (warning: StagingWarning): string => `WARNING ${warning.code}: ${escapeControl(warning.message)}`;
 
 export const packageText = (pkg: PackageView): string => `package ${pkg.id}: ${manifestText(pkg.manifest)}\n  staged ${pkg.stagedAt}, package SHA-256 ${pkg.packageDigest}`;
 
 export const trustedKeysText = (keys: readonly TrustedKeyView[]): string =>
   keys.length === 0 ? 'no trusted firmware keys' : keys.map((key) => `  ${escapeControl(key.label).padEnd(20)}  ${key.publicKey}  added ${key.addedAt}`).join('\n');
+
+export const modelTrustText = (models: readonly ModelTrustView[]): string =>
+  models
+    .map((entry) => {
+      const head = `${escapeControl(entry.model)} (${entry.members} member${entry.members === 1 ? '' : 's'})`;
+      if (entry.keys.length === 0) return `${head}: no record of the keys its meters trust (staging warns): grepctl fw trust --model ${escapeControl(JSON.stringify(entry.model))} <pub file>`;
+      return [`${head}: its meters trust`, ...entry.keys.map((key) => `  ${escapeControl(key.label).padEnd(24)}  ${key.publicKey}  recorded ${key.addedAt}`)].join('\n');
+    })
+    .join('\n');
 
 const METER_STATES = ['pending', 'receiving', 'verified', 'activated', 'failed'] as const;
 

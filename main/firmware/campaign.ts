@@ -58,12 +58,24 @@ export interface CodingState {
 
 export type CampaignStatus = 'created' | 'distributing' | 'paused' | 'distributed' | 'activating' | 'completed' | 'cancelled';
 
+/** Why a campaign is paused, kept with it so the operator reads it on the campaign, after a restart too. */
+export interface PauseNote {
+  readonly by: 'operator' | 'driver';
+  readonly reason: string;
+  /** the driver resumes it by itself once the condition clears; otherwise only the operator does */
+  readonly resumesItself: boolean;
+  /** on the driver's clock */
+  readonly at: number;
+}
+
 export interface CampaignState {
   readonly id: number;
   readonly totalBlocks: number;
   readonly status: CampaignStatus;
   /** what resume() returns to */
   readonly pausedFrom: 'distributing' | 'activating' | undefined;
+  /** present while paused, when the pause said why */
+  readonly pause?: PauseNote;
   readonly round: number;
   /** when the last round was sent, on the driver's clock: a restarted service knows how long it has waited */
   readonly roundSentAt: number;
@@ -211,7 +223,9 @@ function keyCopies(state: CampaignState, keys: readonly CampaignSend[]): Campaig
 /** A meter's answer. Reports of other campaigns, of meters not (or no longer) targeted, or after cancel change nothing. */
 export function applyReport(state: CampaignState, report: FirmwareReport): CampaignState {
   const progress = state.meters[report.meter];
-  if (report.campaign !== state.id || !progress || state.status === 'cancelled' || progress.state === 'failed') return state;
+  if (report.campaign !== state.id || !progress || progress.state === 'failed') return state;
+  // a switch command already with the DC when the campaign was cancelled may still switch a meter: what it runs is recorded
+  if (state.status === 'cancelled' && report.status !== 'activated') return state;
   const heard = { answered: true, silentRounds: 0 };
   switch (report.status) {
     case 'no-key': {
@@ -242,9 +256,9 @@ export function applyReport(state: CampaignState, report: FirmwareReport): Campa
   }
 }
 
-export function pauseCampaign(state: CampaignState): CampaignState {
+export function pauseCampaign(state: CampaignState, note?: PauseNote): CampaignState {
   if (state.status !== 'distributing' && state.status !== 'activating') firmwareFail('CAMPAIGN_STATE', `a ${state.status} campaign cannot be paused`);
-  return { ...state, status: 'paused', pausedFrom: state.status };
+  return { ...state, status: 'paused', pausedFrom: state.status, ...(note && { pause: note }) };
 }
 
 /**
@@ -254,13 +268,19 @@ export function pauseCampaign(state: CampaignState): CampaignState {
 export function resumeCampaign(state: CampaignState): CampaignState {
   if (state.status !== 'paused' || !state.pausedFrom) firmwareFail('CAMPAIGN_STATE', `a ${state.status} campaign cannot be resumed`);
   const meters = Object.fromEntries(Object.entries(state.meters).map(([id, progress]) => [id, { ...progress, silentRounds: 0, answered: progress.answered || progress.missing !== undefined || progress.needs !== undefined }]));
-  return { ...state, status: state.pausedFrom, pausedFrom: undefined, meters };
+  const { pause: _cleared, ...rest } = state;
+  return { ...rest, status: state.pausedFrom, pausedFrom: undefined, meters };
 }
 
-/** Nothing more is sent; meters keep the partial image in their inactive slot, which is never activated. */
+/**
+ * Nothing more is sent; meters keep the partial image in their inactive slot, which is never activated.
+ * Cancelled while activating: meters that switched keep running the new image and stay counted as
+ * activated (applyReport records a late switch too); no further meter is told to switch.
+ */
 export function cancelCampaign(state: CampaignState): CampaignState {
   if (state.status === 'completed' || state.status === 'cancelled') firmwareFail('CAMPAIGN_STATE', `a ${state.status} campaign cannot be cancelled`);
-  return { ...state, status: 'cancelled', pausedFrom: undefined };
+  const { pause: _cleared, ...rest } = state;
+  return { ...rest, status: 'cancelled', pausedFrom: undefined };
 }
 
 /** Activation on command, once distribution has settled: every verified meter switches slots. */

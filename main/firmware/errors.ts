@@ -2,7 +2,7 @@
  * Every refusal of a firmware package or campaign step carries a stable code (scripts, the UI's check
  * list) and a human message. A staging refusal also names the check that failed.
  */
-export type StagingCheck = 'format' | 'signature' | 'size' | 'digest' | 'model' | 'sequence';
+export type StagingCheck = 'format' | 'signature' | 'size' | 'digest' | 'model' | 'sequence' | 'trust';
 
 export type FirmwareErrorCode =
   /** the envelope or manifest cannot be read: corrupt, truncated, wrong magic or version */
@@ -13,6 +13,8 @@ export type FirmwareErrorCode =
   | 'MODEL'
   /** sequence number not above what the meters run (anti-rollback) */
   | 'ROLLBACK'
+  /** the Key Manager's record says the target model's meters do not trust the key that signed the package */
+  | 'MODEL_DOES_NOT_TRUST_KEY'
   | 'BAD_ARGUMENT'
   /** a campaign step not allowed in the campaign's current status */
   | 'CAMPAIGN_STATE';
@@ -24,6 +26,7 @@ export const CHECK_CODES: Readonly<Record<StagingCheck, FirmwareErrorCode>> = {
   digest: 'DIGEST',
   model: 'MODEL',
   sequence: 'ROLLBACK',
+  trust: 'MODEL_DOES_NOT_TRUST_KEY',
 };
 
 export class FirmwareError extends Error {

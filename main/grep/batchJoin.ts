@@ -5,7 +5,7 @@ import { fail } from './errors.js';
 import type { GroupState } from './groupState.js';
 import { checkNewcomers, join, planJoins } from './join.js';
 import { bundleSize, encodeBundle } from './payloads.js';
-import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from './plan.js';
+import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, subgroupRanges, summarisePlan } from './plan.js';
 import { Flag, messageSize, ROSTER_PART_MEMBERS } from './wire.js';
 
 /*
@@ -64,10 +64,10 @@ export function batchJoin(state: GroupState, joiners: readonly Commissioning[], 
   if (hadMembers) {
     const forward = state.subgroupToken(range.subgroups[0]!, 'forward');
     const flags = Flag.SUBGROUP_NEW | Flag.SUBGROUP_CHAIN;
-    messages.push(state.broadcast('J2', epoch, range.last, [{ slot: 0, owner: range.first, key: oldKg, plaintext: concatBytes(kg, forward) }], flags));
+    messages.push(state.broadcast('J2', epoch, range.last, [{ slot: 0, owner: range.first, key: oldKg, plaintext: concatBytes(kg, forward) }], subgroupRanges([[0, range.first - 1]]), flags));
   }
   const roster = { rangeFirst: range.first, rangeCount: groups.length, subgroups: range.subgroups.map((subgroup) => [...subgroup.members]) };
-  messages.push(state.broadcast('BUNDLE', epoch, range.first, [{ slot: 0, owner: 0, key: kb, plaintext: encodeBundle(existing) }], 0, undefined, roster));
+  messages.push(state.broadcast('BUNDLE', epoch, range.first, [{ slot: 0, owner: 0, key: kb, plaintext: encodeBundle(existing) }], subgroupRanges([[range.first, 'last']]), 0, undefined, roster));
   state.kg = kg;
   state.epoch = epoch;
   for (const id of ids) messages.push(seedMessage(state, range, id, epoch, kb));

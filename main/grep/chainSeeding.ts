@@ -2,7 +2,7 @@ import { drawChains } from './chain.js';
 import { KEY_BYTES, type Random } from './crypto.js';
 import type { GroupState, SubgroupState } from './groupState.js';
 import { encodeSeed, seedSize } from './payloads.js';
-import type { Commissioning, Outgoing, PlannedMessage } from './plan.js';
+import { type Commissioning, oneMember, type Outgoing, type PlannedMessage } from './plan.js';
 import { messageSize, ROSTER_PART_MEMBERS, type RosterPart } from './wire.js';
 
 /*
@@ -103,5 +103,5 @@ export function seedMessage(state: GroupState, range: SeededRange, member: numbe
     subgroupBackward: t > 0 ? state.subgroupToken(neighbour(-1), 'backward') : undefined,
     subgroupForward: place.subgroup < range.last ? state.subgroupToken(neighbour(1), 'forward') : undefined,
   });
-  return { type: 'SEED', to: member, bytes: state.encode('SEED', epoch, member, [{ slot: 0, owner: 0, key: place.nodeKey, plaintext }]) };
+  return { type: 'SEED', to: member, epoch, audience: oneMember(member), bytes: state.encode('SEED', epoch, member, [{ slot: 0, owner: 0, key: place.nodeKey, plaintext }]) };
 }

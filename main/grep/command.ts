@@ -173,6 +173,11 @@ export interface CommandReceiver {
 export type CommandOutcome =
   | { readonly status: 'executed'; readonly command: GroupCommand }
   /**
+   * the very command the meter executed last, sent again because its confirmation was lost: it is not
+   * executed again, but confirmed again (authenticated first, so only a genuine frame draws a report)
+   */
+  | { readonly status: 'repeated'; readonly command: GroupCommand }
+  /**
    * other-epoch: sealed under a KG this meter does not hold; a member evicted before the command is
    * always here. replayed: seq not above the last executed one. A retransmission of a command the
    * meter missed still runs, since only executed seqs count.
@@ -187,14 +192,14 @@ export function acceptCommand(crypto: GrepCrypto, bytes: Uint8Array, receiver: C
     const envelope = decodeCommandEnvelope(bytes);
     if (envelope.groupId !== receiver.groupId) return { status: 'rejected', code: 'WRONG_GROUP', reason: `command for group ${envelope.groupId}` };
     if (!receiver.kg || envelope.epoch !== receiver.epoch) return { status: 'ignored', reason: 'other-epoch' };
-    if (envelope.seq <= receiver.lastSeq) return { status: 'ignored', reason: 'replayed' };
+    if (envelope.seq < receiver.lastSeq) return { status: 'ignored', reason: 'replayed' };
     command = openEnvelope(crypto, envelope, receiver.kmPublicKey, receiver.kg);
   } catch (error) {
     if (error instanceof GrepError) return { status: 'rejected', code: error.code, reason: error.message };
     throw error;
   }
   if (command.selector !== 'all' && !command.selector.includes(receiver.id)) return { status: 'ignored', reason: 'not-addressed' };
-  return { status: 'executed', command };
+  return { status: command.seq === receiver.lastSeq ? 'repeated' : 'executed', command };
 }
 
 /** MeterReport.detail of a 'command' event: seq and the disconnector state after it (1 = closed). */

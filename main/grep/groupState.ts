@@ -1,7 +1,7 @@
 import { checkKey, type GrepCrypto, KEY_BYTES, type Random, SIGNING_KEY_BYTES } from './crypto.js';
 import { fail } from './errors.js';
 import { encodeMemberState, type MemberStatePayload, type TokenEntry } from './payloads.js';
-import type { Commissioning, Outgoing } from './plan.js';
+import { type Audience, type Commissioning, type Outgoing, oneMember } from './plan.js';
 import type { MembershipView, SuspicionEntry } from './removal.js';
 import { type LazyToken, RefreshFamily } from './tokens.js';
 import { checkU32, encodeMessage, type ItemToSeal, LAYOUT, type MessageType, type Notice, type RosterPart } from './wire.js';
@@ -230,14 +230,14 @@ export class GroupState {
     return encodeMessage(this.crypto, { type, groupId: this.groupId, epoch, subject, flags }, items, signingKey, notice, roster);
   }
 
-  broadcast(type: MessageType, epoch: number, subject: number, items: readonly ItemToSeal[], flags = 0, notice?: Notice, roster?: RosterPart): Outgoing {
-    return { type, to: 'all', bytes: this.encode(type, epoch, subject, items, flags, notice, roster) };
+  broadcast(type: MessageType, epoch: number, subject: number, items: readonly ItemToSeal[], audience: Audience, flags = 0, notice?: Notice, roster?: RosterPart): Outgoing {
+    return { type, to: 'all', epoch, audience, bytes: this.encode(type, epoch, subject, items, flags, notice, roster) };
   }
 
   /** A member's whole state (memberState) under its Ku at the current epoch: J3 for a joiner, RESYNC otherwise. */
   unicastState(type: 'J3' | 'RESYNC', member: number): Outgoing {
     const state = this.members.get(member)!;
     const item: ItemToSeal = { slot: 0, owner: 0, key: state.nodeKey, plaintext: encodeMemberState(this.memberState(member)) };
-    return { type, to: member, bytes: this.encode(type, this.epoch, member, [item]) };
+    return { type, to: member, epoch: this.epoch, audience: oneMember(member), bytes: this.encode(type, this.epoch, member, [item]) };
   }
 }

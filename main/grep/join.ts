@@ -3,7 +3,7 @@ import { checkKey, KEY_BYTES, type Random } from './crypto.js';
 import { fail } from './errors.js';
 import type { GroupState, SubgroupState } from './groupState.js';
 import { memberStateSize } from './payloads.js';
-import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from './plan.js';
+import { type Commissioning, type Executed, type Outgoing, type Plan, type PlannedMessage, subgroupRanges, summarisePlan } from './plan.js';
 import { checkU32, Flag, MAX_MESSAGE_BYTES, messageSize } from './wire.js';
 
 /** Join of z into S (GREP.md §4): J1 for the members of S, J2 for everyone else, J3 to z under Kz. */
@@ -101,13 +101,14 @@ export function join(state: GroupState, joiner: Commissioning, random: Random): 
   const epoch = state.epoch + 1;
   const messages: Outgoing[] = [];
   if (!isNew) {
-    messages.push(state.broadcast('J1', epoch, joiner.id, [{ slot: 0, owner: subgroup.id, key: oldKs, plaintext: concatBytes(ks, kg, phi) }]));
+    messages.push(state.broadcast('J1', epoch, joiner.id, [{ slot: 0, owner: subgroup.id, key: oldKs, plaintext: concatBytes(ks, kg, phi) }], subgroupRanges([[subgroup.id, subgroup.id]], [joiner.id])));
   }
   if (state.members.size > subgroup.members.length) {
     // every other member is in an older subgroup, so a new S hands them all its F_S
     const payload = isNew ? concatBytes(kg, state.subgroupToken(subgroup, 'forward')) : kg;
     messages.push(
-      state.broadcast('J2', epoch, joiner.id, [{ slot: 0, owner: subgroup.id, key: oldKg, plaintext: payload }], isNew ? Flag.SUBGROUP_NEW : 0),
+      // the joiner's subgroup is the youngest: J2 is for every older one
+      state.broadcast('J2', epoch, joiner.id, [{ slot: 0, owner: subgroup.id, key: oldKg, plaintext: payload }], subgroupRanges([[0, subgroup.id - 1]]), isNew ? Flag.SUBGROUP_NEW : 0),
     );
   }
   state.admit(subgroup, joiner, beta, phi);

@@ -3,7 +3,7 @@ import { checkKey, KEY_BYTES, type Random } from './crypto.js';
 import { fail } from './errors.js';
 import type { GroupState } from './groupState.js';
 import { memberStateSize } from './payloads.js';
-import { type Commissioning, type Executed, type Outgoing, type Plan, summarisePlan } from './plan.js';
+import { type Commissioning, everyMember, type Executed, type Outgoing, type Plan, subgroupRanges, summarisePlan } from './plan.js';
 import { checkU32, messageSize } from './wire.js';
 
 /** The operations of GREP.md §7 besides catch-up: periodic rekey, resync, re-seed. */
@@ -17,7 +17,7 @@ export function periodicRekey(state: GroupState, random: Random): Executed {
   const plan = planPeriodicRekey(state);
   const epoch = state.epoch + 1;
   const kg = random(KEY_BYTES);
-  const message = state.broadcast('PERIODIC', epoch, 0, [{ slot: 0, owner: 0, key: state.kg, plaintext: kg }]);
+  const message = state.broadcast('PERIODIC', epoch, 0, [{ slot: 0, owner: 0, key: state.kg, plaintext: kg }], everyMember);
   state.installGroupKey(epoch, kg);
   return { plan, epoch, messages: [message] };
 }
@@ -84,7 +84,7 @@ export function* reseedMessages(state: GroupState): Iterable<Outgoing> {
   if (subgroups.length === 0) return;
   const range = { subgroups, first: subgroups[0]!.id, last: subgroups.at(-1)!.id };
   for (const { first, part } of rosterParts(subgroups.map((subgroup) => subgroup.members), range.first)) {
-    yield state.broadcast('ROSTER', state.epoch, first, [], 0, undefined, part);
+    yield state.broadcast('ROSTER', state.epoch, first, [], subgroupRanges([[first, first + part.subgroups.length - 1]]), 0, undefined, part);
   }
   for (const subgroup of subgroups) {
     for (const member of subgroup.members) yield seedMessage(state, range, member, state.epoch);

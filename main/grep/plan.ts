@@ -13,9 +13,52 @@ export interface Commissioning {
 
 export type Recipient = 'all' | number;
 
+/**
+ * Who acts on a message, as data: the edges keep it with the frame (GREP.md §11) and plan replays from
+ * it (§7) without decoding the KM's bytes again. Subgroups are named by id; a member's subgroup changes
+ * only at a re-seed, which sends every member its part again.
+ */
+export type Audience =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'member'; readonly member: number }
+  /** the members of the subgroups in `ranges` (ids, both ends included), except `except` */
+  | { readonly kind: 'subgroups'; readonly ranges: readonly (readonly [number, number])[]; readonly except: readonly number[] };
+
+const LAST_SUBGROUP = 0xffffffff;
+
+export const everyMember: Audience = { kind: 'all' };
+
+export function oneMember(member: number): Audience {
+  return { kind: 'member', member };
+}
+
+/** Subgroups `from`..`to`; empty ranges (from > to) are dropped. */
+export function subgroupRanges(ranges: readonly (readonly [number, number | 'last'])[], except: readonly number[] = []): Audience {
+  const bounded = ranges.map(([from, to]) => [from, to === 'last' ? LAST_SUBGROUP : to] as const).filter(([from, to]) => from <= to);
+  return { kind: 'subgroups', ranges: bounded, except: [...except] };
+}
+
+/** Whether `member`, now in subgroup subgroupOf(member), acts on a message for `audience`. */
+export function isInAudience(audience: Audience, member: number, subgroupOf: (member: number) => number | undefined): boolean {
+  switch (audience.kind) {
+    case 'all':
+      return true;
+    case 'member':
+      return audience.member === member;
+    case 'subgroups': {
+      if (audience.except.includes(member)) return false;
+      const subgroup = subgroupOf(member);
+      return subgroup !== undefined && audience.ranges.some(([from, to]) => subgroup >= from && subgroup <= to);
+    }
+  }
+}
+
 export interface Outgoing {
   readonly type: MessageType;
   readonly to: Recipient;
+  /** the epoch the message brings its audience to (a unicast of the current state: the current epoch) */
+  readonly epoch: number;
+  readonly audience: Audience;
   readonly bytes: Uint8Array;
 }
 

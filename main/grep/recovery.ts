@@ -1,7 +1,7 @@
 import { concatBytes } from './bytes.js';
 import { KEY_BYTES, type Random } from './crypto.js';
 import type { GroupState } from './groupState.js';
-import { type Executed, type Outgoing, type Plan, type PlannedMessage, summarisePlan } from './plan.js';
+import { type Executed, oneMember, type Outgoing, type Plan, type PlannedMessage, subgroupRanges, summarisePlan } from './plan.js';
 import { fail } from './errors.js';
 import { type RemovalShape, shapeRemoval, type SuspicionEntry } from './removal.js';
 import { checkU32, Flag, type ItemToSeal, type MessageType, messageSize, type Notice } from './wire.js';
@@ -107,11 +107,13 @@ export function remove(state: GroupState, members: readonly number[], suspected:
     if (s.younger) items.push({ slot: 1, owner: s.younger.anchor, key: state.nodeToken(subgroup, s.younger.anchor, 'backward'), plaintext: payload });
     const notice: Notice = { removedMembers: s.removed, deletedSubgroups: removal.deletedSubgroups };
     if (items.length > 0) {
-      messages.push(removal.simpleLeave ? state.broadcast('M1', epoch, s.removed[0]!, items) : state.broadcast('A', epoch, s.subgroup, items, 0, notice));
+      // M of §6 gets its own B: A's tokens are not for it
+      const audience = subgroupRanges([[s.subgroup, s.subgroup]], s.unicast);
+      messages.push(removal.simpleLeave ? state.broadcast('M1', epoch, s.removed[0]!, items, audience) : state.broadcast('A', epoch, s.subgroup, items, audience, 0, notice));
     }
     for (const member of s.unicast) {
       const item: ItemToSeal = { slot: 0, owner: member, key: state.members.get(member)!.nodeKey, plaintext: payload };
-      messages.push({ type: 'B', to: member, bytes: state.encode('B', epoch, member, [item], 0, notice) });
+      messages.push({ type: 'B', to: member, epoch, audience: oneMember(member), bytes: state.encode('B', epoch, member, [item], 0, notice) });
     }
   }
   const anchorItems: ItemToSeal[] = [];
@@ -127,14 +129,18 @@ export function remove(state: GroupState, members: readonly number[], suspected:
   if (anchorItems.length > 0) {
     if (removal.simpleLeave) {
       const subgroup = removal.colluded[0]!.subgroup;
-      messages.push(state.broadcast('M2', epoch, subgroup, anchorItems, flags(removal.deletedSubgroups.includes(subgroup))));
+      const others = subgroupRanges([[0, subgroup - 1], [subgroup + 1, 'last']]);
+      messages.push(state.broadcast('M2', epoch, subgroup, anchorItems, others, flags(removal.deletedSubgroups.includes(subgroup))));
     } else {
-      messages.push(state.broadcast('C', epoch, 0, anchorItems, 0, notice));
+      // the subgroups older than Sa (slot 0) and younger than Sb (slot 1)
+      const older = removal.olderAnchor ? [[0, removal.olderAnchor.subgroup - 1] as const] : [];
+      const younger = removal.youngerAnchor ? [[removal.youngerAnchor.subgroup + 1, 'last'] as const] : [];
+      messages.push(state.broadcast('C', epoch, 0, anchorItems, subgroupRanges([...older, ...younger]), 0, notice));
     }
   }
   for (const id of removal.direct) {
     const target = state.subgroups.get(id)!;
-    messages.push(state.broadcast('D', epoch, id, [{ slot: 0, owner: id, key: target.ks, plaintext: kg }], 0, notice));
+    messages.push(state.broadcast('D', epoch, id, [{ slot: 0, owner: id, key: target.ks, plaintext: kg }], subgroupRanges([[id, id]]), 0, notice));
   }
 
   // State change, after every message is built from the old tokens (§6 "Then").

@@ -3,7 +3,7 @@ import type { GrepCrypto, Random } from '../grep/crypto.js';
 import { escapeControl } from '../text/escape.js';
 import { DEFAULT_TIMING, type LinkTiming, SessionChannel, sessionOptions } from './channel.js';
 import { LinkError } from './errors.js';
-import type { DcReport, LinkMessage, Transfer } from './messages.js';
+import { type DcReport, isDcReport, type LinkMessage, type Transfer } from './messages.js';
 import { encodeForFrame, LinkSession } from './session.js';
 import type { Connector } from './transport.js';
 
@@ -158,7 +158,8 @@ export class DcLink extends EventEmitter<DcLinkEvents> {
     if (message.kind !== 'accepted') {
       // the DC's own words, but a compromised or buggy DC must not drive the terminal or log it ends up in
       if (message.kind === 'error') this.emit('message', { ...message, message: escapeControl(message.message) });
-      else if (message.kind === 'report' || message.kind === 'firmware' || message.kind === 'status') this.emit('message', message);
+      // the kinds a DC may send are listed once, in messages.ts, so a new one reaches the listeners; a transfer kind from the DC is dropped
+      else if (isDcReport(message)) this.emit('message', message);
       return;
     }
     const queued = this.queue.get(message.transfer);

@@ -112,7 +112,7 @@ export class DcEndpoint extends EventEmitter<DcEndpointEvents> {
     if (serial) this.openSerial(serialConnector(serial));
   }
 
-  /** A report, status or error for the KM: sent now if a session is up, else kept until one is. */
+  /** A report, status, aired batch or error for the KM: sent now if a session is up, else kept until one is. */
   send(report: DcReport): void {
     encodeForFrame(report);
     if (this.live?.send(report)) return;

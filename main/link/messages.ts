@@ -10,6 +10,8 @@ import { decodeFirmwareReport, encodeFirmwareReport } from '../firmware/report.j
  * inside authenticated frames. The KM hands the DC messages to relay, each under a transfer id the DC
  * confirms once it holds the message; the KM resends what is unconfirmed after a reconnect, and the DC
  * drops a transfer id it already has, so nothing is lost and nothing is sent twice to the meters.
+ * Holding a transfer is not sending it: on a slow, lossy medium a backlogged DC may keep a transfer
+ * for minutes, so it says apart (`aired`) when each one has finished on the air.
  */
 export type LinkMessage =
   | { readonly kind: 'broadcast'; readonly transfer: number; readonly payload: Uint8Array }
@@ -23,13 +25,24 @@ export type LinkMessage =
   /** DC -> KM: meters' answers to firmware campaign frames, batched apart from the rekey reports */
   | { readonly kind: 'firmware'; readonly reports: readonly FirmwareReport[] }
   | { readonly kind: 'status'; readonly status: DcStatus }
+  /**
+   * DC -> KM: these transfers (the KM's ids) have finished on the medium, a unicast whether its meter got
+   * it or not; `queued` frames, about `queuedSeconds` of airtime, still wait in the DC's queue. Batched
+   * like the reports. A KM's wait for the meters' acks counts from here, not from `accepted`.
+   */
+  | { readonly kind: 'aired'; readonly transfers: readonly number[]; readonly queued: number; readonly queuedSeconds: number }
   | { readonly kind: 'error'; readonly code: number; readonly message: string };
 
 export type LinkMessageKind = LinkMessage['kind'];
 /** What the KM hands the DC to relay. */
 export type Transfer = Extract<LinkMessage, { kind: 'broadcast' | 'unicast' | 'keyUpdate' }>;
-/** What the DC tells the KM besides `accepted`. */
-export type DcReport = Extract<LinkMessage, { kind: 'report' | 'firmware' | 'status' | 'error' }>;
+/** What the DC tells the KM besides `accepted`: one list for the type and the check, so a new kind cannot reach one and not the other. */
+const DC_REPORT_KINDS = ['report', 'firmware', 'status', 'aired', 'error'] as const satisfies readonly LinkMessageKind[];
+export type DcReport = Extract<LinkMessage, { kind: (typeof DC_REPORT_KINDS)[number] }>;
+
+export function isDcReport(message: LinkMessage): message is DcReport {
+  return (DC_REPORT_KINDS as readonly LinkMessageKind[]).includes(message.kind);
+}
 
 /** A meter's (member id, epoch, 4-byte KG fingerprint) acknowledgement (§7), or its report of a gap. */
 export interface MeterReport {
@@ -50,6 +63,8 @@ export interface DcStatus {
   readonly epoch: number;
   /** seconds of airtime used since start (simulated or real) */
   readonly airtimeSeconds: number;
+  /** seconds of airtime the queued transfers still need: the DC's backlog */
+  readonly queuedSeconds: number;
 }
 
 const KIND_CODE: Record<LinkMessageKind, number> = {
@@ -60,6 +75,7 @@ const KIND_CODE: Record<LinkMessageKind, number> = {
   report: 0x21,
   status: 0x22,
   firmware: 0x23,
+  aired: 0x24,
   error: 0x7f,
 };
 const KIND_OF = new Map(Object.entries(KIND_CODE).map(([kind, code]) => [code, kind as LinkMessageKind]));
@@ -67,7 +83,8 @@ const EVENTS = ['ack', 'gap', 'command'] as const;
 /** one MeterReport on the wire: member, epoch, fingerprint, event, detail */
 export const METER_REPORT_BYTES = 4 + 4 + FINGERPRINT_BYTES + 1 + 4;
 const MAX_ERROR_TEXT = 1024;
-const MAX_REPORTS = 0xffff;
+/** what a u16 count can say */
+const MAX_BATCH = 0xffff;
 
 export function linkMessageCode(kind: LinkMessageKind): number {
   return KIND_CODE[kind];
@@ -89,14 +106,41 @@ function checkFields(message: LinkMessage): void {
       if (r.fingerprint.length !== FINGERPRINT_BYTES) fail('BAD_ARGUMENT', `a KG fingerprint is ${FINGERPRINT_BYTES} bytes`);
     }
   }
-  if (message.kind === 'status') for (const value of [message.status.meters, message.status.queued, message.status.epoch]) checkU32(value, 'status field');
+  if (message.kind === 'status') {
+    for (const value of [message.status.meters, message.status.queued, message.status.epoch]) checkU32(value, 'status field');
+    checkSeconds(message.status.airtimeSeconds, 'airtime', 'BAD_ARGUMENT');
+    checkSeconds(message.status.queuedSeconds, 'queued airtime', 'BAD_ARGUMENT');
+  }
+  if (message.kind === 'aired') {
+    for (const transfer of message.transfers) checkU32(transfer, 'transfer id');
+    checkU32(message.queued, 'queued');
+    checkSeconds(message.queuedSeconds, 'queued airtime', 'BAD_ARGUMENT');
+  }
   if (message.kind === 'error' && (!Number.isInteger(message.code) || message.code < 0 || message.code > 0xffff)) fail('BAD_ARGUMENT', 'error code must fit 16 bits');
+}
+
+/** A NaN or negative count of seconds would make the KM's timing arithmetic silently wrong. */
+function checkSeconds(value: number, what: string, code: 'BAD_ARGUMENT' | 'MALFORMED'): void {
+  if (!Number.isFinite(value) || value < 0) fail(code, `${what} must be a finite non-negative number of seconds`);
+}
+
+function writeSeconds(writer: ByteWriter, seconds: number): ByteWriter {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, seconds);
+  return writer.raw(new Uint8Array(view.buffer));
+}
+
+function readSeconds(reader: ByteReader, what: string): number {
+  const seconds = new DataView(reader.raw(8, what).buffer).getFloat64(0);
+  checkSeconds(seconds, what, 'MALFORMED');
+  return seconds;
 }
 
 export function encodeLinkMessage(message: LinkMessage): Uint8Array {
   checkFields(message);
   const text = message.kind === 'error' ? new TextEncoder().encode(message.message).slice(0, MAX_ERROR_TEXT) : undefined;
-  if ((message.kind === 'report' || message.kind === 'firmware') && message.reports.length > MAX_REPORTS) fail('OVERSIZED', `at most ${MAX_REPORTS} reports per frame`);
+  if ((message.kind === 'report' || message.kind === 'firmware') && message.reports.length > MAX_BATCH) fail('OVERSIZED', `at most ${MAX_BATCH} reports per frame`);
+  if (message.kind === 'aired' && message.transfers.length > MAX_BATCH) fail('OVERSIZED', `at most ${MAX_BATCH} aired transfers per frame`);
   const firmware = message.kind === 'firmware' ? message.reports.map(encodeFirmwareReport) : undefined;
   const size = (() => {
     switch (message.kind) {
@@ -113,7 +157,9 @@ export function encodeLinkMessage(message: LinkMessage): Uint8Array {
       case 'firmware':
         return 1 + 2 + firmware!.reduce((sum, report) => sum + 2 + report.length, 0);
       case 'status':
-        return 1 + 4 + 4 + 4 + 8;
+        return 1 + 4 + 4 + 4 + 8 + 8;
+      case 'aired':
+        return 1 + 2 + 4 * message.transfers.length + 4 + 8;
       case 'error':
         return 1 + 2 + 2 + text!.length;
     }
@@ -138,11 +184,13 @@ export function encodeLinkMessage(message: LinkMessage): Uint8Array {
       for (const report of firmware!) writer.u16(report.length).raw(report);
       return writer.done();
     case 'status': {
-      const { meters, queued, epoch, airtimeSeconds } = message.status;
-      const view = new DataView(new ArrayBuffer(8));
-      view.setFloat64(0, airtimeSeconds);
-      return writer.u32(meters).u32(queued).u32(epoch).raw(new Uint8Array(view.buffer)).done();
+      const { meters, queued, epoch, airtimeSeconds, queuedSeconds } = message.status;
+      return writeSeconds(writeSeconds(writer.u32(meters).u32(queued).u32(epoch), airtimeSeconds), queuedSeconds).done();
     }
+    case 'aired':
+      writer.u16(message.transfers.length);
+      for (const transfer of message.transfers) writer.u32(transfer);
+      return writeSeconds(writer.u32(message.queued), message.queuedSeconds).done();
     case 'error':
       return writer.u16(message.code).u16(text!.length).raw(text!).done();
   }
@@ -190,10 +238,14 @@ export function decodeLinkMessage(bytes: Uint8Array): LinkMessage {
       const meters = reader.u32('meters');
       const queued = reader.u32('queued');
       const epoch = reader.u32('epoch');
-      const airtime = reader.raw(8, 'airtime');
-      const airtimeSeconds = new DataView(airtime.buffer).getFloat64(0);
-      if (!Number.isFinite(airtimeSeconds) || airtimeSeconds < 0) fail('MALFORMED', 'airtime must be a finite non-negative number');
-      message = { kind, status: { meters, queued, epoch, airtimeSeconds } };
+      const airtimeSeconds = readSeconds(reader, 'airtime');
+      message = { kind, status: { meters, queued, epoch, airtimeSeconds, queuedSeconds: readSeconds(reader, 'queued airtime') } };
+      break;
+    }
+    case 'aired': {
+      const count = reader.u16('aired count');
+      const transfers = Array.from({ length: count }, () => reader.u32('transfer'));
+      message = { kind, transfers, queued: reader.u32('queued'), queuedSeconds: readSeconds(reader, 'queued airtime') };
       break;
     }
     case 'error': {

@@ -11,29 +11,34 @@ import {
   FirmwareError,
   nextRound,
   pauseCampaign,
+  type PauseNote,
   removeMeter,
   resumeCampaign,
   roundAnswered,
   type Step,
 } from '../firmware/index.js';
-import type { DcLink } from '../link/client.js';
+import type { DcLink, LinkState } from '../link/client.js';
 import type { KmStore, PackageRecord } from '../store/index.js';
-import { enqueueRound, type GroupKey, sealRound } from './campaignFrames.js';
+import { enqueueRound, type GroupKey, type StoredRound, sealRound, storeRound } from './campaignFrames.js';
 import { clock, type RoundTiming, waitRound } from './campaignTiming.js';
 import { toTransfer } from './durableLink.js';
 import { ServiceError } from './errors.js';
-import { campaignSummary, campaignView } from './firmwareViews.js';
+import { type CampaignLive, campaignSummary, campaignView } from './firmwareViews.js';
 
 /**
  * One campaign driven over the real DC link (GREP.md §10): the pure engine says what to send, this
  * seals it (campaignFrames.ts), commits the round (engine state, the round's sends, every frame as an outbox row, an audit
  * row for operator steps) in one transaction and only then hands the frames to the link (§11). Outbox
  * ids are the transfer ids, so they never repeat across restarts, and a frame the DC had not accepted
- * when the KM stopped is sent again by the KeyManagerService on its next open. A restarted driver
- * resends its current round from the stored sends; meters ignore what they already hold.
+ * when the KM stopped is sent again, once, by the KeyManagerService on its next open. A restarted driver
+ * therefore sends nothing of its stored round: it waits for those of the round's transfers the link still
+ * holds (the replayed ones), then goes on from the meters' reports.
  *
- * When a round is over is campaignTiming.ts's call. A round the DC stalls on, a drive that takes more
- * than `maxRounds`, or a drive that fails pauses the campaign with an audited reason, for the operator.
+ * When a round is over is campaignTiming.ts's call. While the DC link is down the campaign waits, saying
+ * so on the campaign, and goes on by itself when the link is back. A round the DC stalls on with the link
+ * up pauses the campaign until the DC accepts a frame again (or the link reconnects), by itself too. A
+ * drive that takes more than `maxRounds`, or that fails, pauses it for the operator. Each pause keeps its
+ * reason with the campaign (and in the audit log).
  */
 
 export interface DriverContext extends RoundTiming {
@@ -48,14 +53,23 @@ export interface DriverContext extends RoundTiming {
 }
 
 const SAVE_DELAY_MS = 1_000;
+/** the screen hears about frames going on the air at most this often */
+const AIRED_EMIT_MS = 250;
 const ACTIVE = new Set<CampaignState['status']>(['created', 'distributing', 'activating']);
 
 type Start = 'next' | 'resend' | 'wait';
 
 export class CampaignDriver {
   private stateValue: CampaignState;
-  private roundSends: readonly CampaignSend[];
+  private round: StoredRound;
   private sentBytes: number;
+  /** this round's transfers the DC reported on the air, since this driver started */
+  private readonly aired = new Set<number>();
+  private roundTransfers = new Set<number>();
+  private airedEmit: NodeJS.Timeout | undefined;
+  private linkUp: boolean;
+  /** the link's state since it went down, and when: the campaign's note is built from it on demand */
+  private linkDown: { readonly state: LinkState; readonly at: number } | undefined;
   /** bumped to stop the running loop (pause, cancel, close) */
   private generation = 0;
   /** this round's transfers the DC has not accepted yet */
@@ -74,10 +88,13 @@ export class CampaignDriver {
     private readonly context: DriverContext,
     readonly pkg: PackageRecord,
     private readonly sealer: CampaignSealer,
-    row: { readonly state: CampaignState; readonly roundSends: readonly CampaignSend[]; readonly sentBytes: number; readonly blockSize: number; readonly createdAt: string },
+    row: { readonly state: CampaignState; readonly round: StoredRound; readonly sentBytes: number; readonly blockSize: number; readonly createdAt: string },
   ) {
     this.stateValue = row.state;
-    this.roundSends = row.roundSends;
+    this.round = row.round;
+    this.roundTransfers = new Set(row.round.transfers);
+    this.linkUp = context.link.state.state === 'up';
+    this.linkDown = this.linkUp ? undefined : { state: context.link.state, at: clock() };
     this.sentBytes = row.sentBytes;
     this.blockSize = row.blockSize;
     this.createdAt = row.createdAt;
@@ -101,7 +118,7 @@ export class CampaignDriver {
     return this.stateValue.status !== 'completed' && this.stateValue.status !== 'cancelled';
   }
 
-  /** Drives from the persisted state: 'resend' after a restart, 'next' for a new or resumed campaign. */
+  /** Drives from the persisted state: 'resend' after a restart, 'next' for a new or resumed campaign, 'wait' for the round out. */
   start(mode: Start): void {
     this.startedOnce = true;
     const generation = ++this.generation;
@@ -113,11 +130,12 @@ export class CampaignDriver {
     this.generation++;
     this.closed = true;
     clearTimeout(this.saveTimer);
+    clearTimeout(this.airedEmit);
     if ((this.dirty || this.accepted.length > 0) && this.context.store.db.open) this.save(this.stateValue);
   }
 
   pause(): CampaignSummary {
-    const next = this.step(() => pauseCampaign(this.stateValue));
+    const next = this.step(() => pauseCampaign(this.stateValue, { by: 'operator', reason: `paused by ${this.context.actor}`, resumesItself: false, at: clock() }));
     this.save(next, { action: 'pause campaign', detail: { campaign: this.id, round: next.round } });
     this.generation++;
     return this.summary();
@@ -161,6 +179,44 @@ export class CampaignDriver {
     this.lastAcceptAt = clock();
     // the round is with the DC: its rows are marked in one transaction, not one commit per frame
     if (this.awaiting.size === 0) setImmediate(() => this.markAccepted());
+    this.resumeItself('the DC accepts the campaign\'s frames again');
+  }
+
+  /** The DC put these transfers on the air (its `aired` report); the screen hears of this round's. */
+  onAired(transfers: readonly number[]): void {
+    let changed = false;
+    for (const transfer of transfers) {
+      if (!this.roundTransfers.has(transfer) || this.aired.has(transfer)) continue;
+      this.aired.add(transfer);
+      changed = true;
+    }
+    if (!changed || this.airedEmit || this.closed) return;
+    this.airedEmit = setTimeout(() => {
+      this.airedEmit = undefined;
+      if (!this.closed) this.context.onProgress(this.summary());
+    }, AIRED_EMIT_MS);
+  }
+
+  /** Up: the waiting ends, the stall window starts again, a pause on the DC's account ends. Otherwise the campaign says it waits. */
+  onLinkState(state: LinkState): void {
+    const up = state.state === 'up';
+    if (!up) this.linkDown = { state, at: this.linkDown?.at ?? clock() };
+    if (up === this.linkUp) return;
+    this.linkUp = up;
+    if (up) {
+      this.linkDown = undefined;
+      this.lastAcceptAt = clock();
+      this.resumeItself('the DC link is back');
+    }
+    if (!this.closed) this.context.onProgress(this.summary());
+  }
+
+  /** A campaign paused on the DC's account goes on as soon as the DC takes frames again: its round is waited out first. */
+  resumeItself(why: string): void {
+    if (this.stateValue.status !== 'paused' || !this.stateValue.pause?.resumesItself || this.closed || !this.linkUp) return;
+    const next = resumeCampaign(this.stateValue);
+    this.save(next, { action: 'resume campaign', detail: { campaign: this.id, status: next.status, reason: why } });
+    this.start('wait');
   }
 
   private markAccepted(): void {
@@ -184,7 +240,8 @@ export class CampaignDriver {
   }
 
   summary(): CampaignSummary {
-    return campaignSummary(this.pkg, this.stateValue, { blockSize: this.blockSize, sentBytes: this.sentBytes, createdAt: this.createdAt });
+    const onAir = { frames: this.roundTransfers.size, aired: this.aired.size, dcQueueSeconds: this.context.dcStatus.queuedSeconds };
+    return campaignSummary(this.pkg, this.stateValue, { blockSize: this.blockSize, sentBytes: this.sentBytes, createdAt: this.createdAt }, { onAir, waiting: this.linkDown && { reason: linkDownReason(this.linkDown.state, this.awaiting.size), at: this.linkDown.at } });
   }
 
   view(): CampaignView {
@@ -193,11 +250,14 @@ export class CampaignDriver {
 
   private async loop(generation: number, mode: Start): Promise<void> {
     const live = () => generation === this.generation && ACTIVE.has(this.stateValue.status);
-    if (mode === 'resend' && live()) this.commit(this.stateValue, this.roundSends);
+    if (mode === 'resend' && live()) this.resumeRound();
     if (mode !== 'next' && live() && !(await this.waitRound(live))) return this.stalled(generation);
     for (let rounds = 0; live(); rounds++) {
       // a meter that keeps answering without progress (a KG it cannot get) would otherwise keep the campaign going forever
-      if (rounds >= this.context.maxRounds) return this.stop(generation, `no end after ${rounds} rounds`);
+      if (rounds >= this.context.maxRounds) {
+        const reason = `no end after ${rounds} rounds: some meters keep answering without progress (see their reasons). Resume for ${this.context.maxRounds} more rounds, or Cancel`;
+        return this.stop(generation, { reason, resumesItself: false });
+      }
       const step: Step = nextRound(this.stateValue, clock());
       if (step.sends.length === 0) {
         const finished = step.state.status === 'distributed' ? 'campaign distributed' : 'campaign completed';
@@ -209,6 +269,18 @@ export class CampaignDriver {
     }
   }
 
+  /**
+   * After a restart: the round's transfers the link still holds are the ones the KeyManagerService
+   * replayed from the outbox when it opened (before this service), the rest the DC had accepted. The
+   * round is waited for, not sent again. A round stored without its ids is sent again whole.
+   */
+  private resumeRound(): void {
+    if (!this.round.transfers) return this.commit(this.stateValue, this.round.sends);
+    const queued = new Set(this.context.link.pending().map((transfer) => transfer.transfer));
+    this.awaiting.clear();
+    for (const transfer of this.round.transfers) if (queued.has(transfer)) this.awaiting.add(transfer);
+  }
+
   /** false when the DC accepted nothing for stallTimeout */
   private async waitRound(live: () => boolean): Promise<boolean> {
     this.lastAcceptAt = clock();
@@ -217,19 +289,23 @@ export class CampaignDriver {
       lastAccepted: () => this.lastAcceptAt,
       answered: () => !live() || roundAnswered(this.stateValue),
       closed: () => this.closed,
+      linkUp: () => this.linkUp,
     });
     return outcome === 'over';
   }
 
   private stalled(generation: number): void {
-    this.stop(generation, `the DC accepted none of the round's ${this.awaiting.size} remaining frames for ${this.context.stallTimeout} s`);
+    const reason =
+      `the DC accepted none of round ${this.stateValue.round}'s ${this.awaiting.size} remaining frames for ${this.context.stallTimeout} s with the link up: ` +
+      'it may be overloaded or failing. The campaign goes on by itself as soon as the DC accepts a frame or the link reconnects; Cancel to give up';
+    this.stop(generation, { reason, resumesItself: true });
   }
 
-  /** Pauses on the driver's own account: the operator sees why in the audit log and resumes when it makes sense. */
-  private stop(generation: number, reason: string): void {
+  /** Pauses on the driver's own account, with the reason kept on the campaign and audited. */
+  private stop(generation: number, pause: Pick<PauseNote, 'reason' | 'resumesItself'>): void {
     if (generation !== this.generation || !ACTIVE.has(this.stateValue.status) || this.stateValue.status === 'created') return;
     this.generation++;
-    this.save(pauseCampaign(this.stateValue), { action: 'pause campaign', detail: { campaign: this.id, reason } });
+    this.save(pauseCampaign(this.stateValue, { by: 'driver', ...pause, at: clock() }), { action: 'pause campaign', detail: { campaign: this.id, reason: pause.reason } });
   }
 
   /** A loop that threw (a closed store, a failing groupKey) pauses the campaign if it still can, so the operator sees it stopped. */
@@ -237,7 +313,8 @@ export class CampaignDriver {
     if (this.closed || generation !== this.generation || !ACTIVE.has(this.stateValue.status)) return;
     try {
       this.generation++;
-      this.save(pauseCampaign(this.stateValue), { action: 'pause campaign', detail: { campaign: this.id, reason: `driving failed: ${(error as Error).message}` } });
+      const reason = `driving failed: ${(error as Error).message}. Resume to try again`;
+      this.save(pauseCampaign(this.stateValue, { by: 'driver', reason, resumesItself: false, at: clock() }), { action: 'pause campaign', detail: { campaign: this.id, reason } });
     } catch {
       // the store is gone: the persisted state is what a restart resumes from
     }
@@ -260,11 +337,13 @@ export class CampaignDriver {
     const { store, groupId } = this.context;
     const entries = store.transaction(() => {
       const rows = enqueueRound(store, groupId, key.epoch, round);
-      this.write(state, audit, { roundSends: JSON.stringify(sends), addBytes: round.bytes });
+      this.write(state, audit, { roundSends: storeRound(sends, rows.map((row) => row.id)), addBytes: round.bytes });
       return rows;
     });
     this.stateValue = state;
-    this.roundSends = sends;
+    this.round = { sends, transfers: entries.map((entry) => entry.id) };
+    this.roundTransfers = new Set(this.round.transfers);
+    this.aired.clear();
     this.sentBytes += round.bytes;
     this.dirty = false;
     this.awaiting.clear();
@@ -292,5 +371,21 @@ export class CampaignDriver {
     // anti-rollback: once a meter runs it, staging refuses this sequence and anything below for the model
     if (activated) store.firmware.recordActivated(groupId, { model: this.pkg.model, sequence: this.pkg.sequence, version: this.pkg.version, campaignId: this.id }, at);
     if (audit) store.audit(actor, audit.action, audit.detail);
+  }
+}
+
+/** What the campaign says while the link is down: what waits, what clears it, and what (if anything) the operator does. */
+function linkDownReason(state: LinkState, frames: number): string {
+  const what = frames > 0 ? `${frames} frame${frames === 1 ? '' : 's'} of this round wait${frames === 1 ? 's' : ''} to go out` : 'the meters\' answers wait at the DC';
+  const waiting = `${what}, and the campaign goes on by itself when the link is back`;
+  switch (state.state) {
+    case 'refused':
+      return `the DC refused this Key Manager's pairing key (correct the DC profile on the Connection screen); ${waiting}`;
+    case 'stopped':
+      return `the DC link is stopped (connect to the DC on the Connection screen); ${waiting}`;
+    case 'down':
+      return `the DC link is down (${state.reason.message}), retrying; ${waiting}`;
+    default:
+      return `the DC link is reconnecting; ${waiting}`;
   }
 }

@@ -26,7 +26,24 @@ export function sealRound(sealer: CampaignSealer, sends: readonly CampaignSend[]
 /** Inside the caller's transaction, so the rows commit with the campaign state that sent them. */
 export function enqueueRound(store: KmStore, groupId: number, epoch: number, round: SealedRound): OutboxEntry[] {
   return round.frames.map(({ send, payload }) => {
-    const entry = { kind: send.to === 'all' ? ('broadcast' as const) : ('unicast' as const), epoch, member: send.to === 'all' ? null : send.to, payload };
+    const entry = { kind: send.to === 'all' ? ('broadcast' as const) : ('unicast' as const), purpose: 'firmware' as const, epoch, member: send.to === 'all' ? null : send.to, payload, message: null };
     return { ...entry, id: store.enqueue(groupId, entry) };
   });
+}
+
+/** A campaign's current round as stored with it: its sends and the transfer ids they went out under, in order. */
+export interface StoredRound {
+  readonly sends: readonly CampaignSend[];
+  /** undefined for a round stored before the ids were kept */
+  readonly transfers: readonly number[] | undefined;
+}
+
+export function storeRound(sends: readonly CampaignSend[], transfers: readonly number[]): string {
+  return JSON.stringify({ sends, transfers } satisfies StoredRound);
+}
+
+/** Reads what storeRound wrote, or the bare list of sends written before the ids were kept. */
+export function readRound(json: string): StoredRound {
+  const stored = JSON.parse(json) as StoredRound | CampaignSend[];
+  return Array.isArray(stored) ? { sends: stored, transfers: undefined } : stored;
 }

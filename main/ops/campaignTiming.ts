@@ -1,10 +1,12 @@
 /**
  * When a campaign round is over, seen from the KM's end of the DC link (GREP.md §9-§10). The KM cannot
- * see the DC's medium: a round is over once the DC has accepted all its frames, a DC status sent after
+ * see the DC's medium: a round is over once the DC has accepted all its frames, a DC report sent after
  * that shows its queue empty, and `roundTimeout` more has passed for the reports; or earlier, as soon as
- * every meter asked has answered. Every wait is bounded: no frame accepted for `stallTimeout` ends the
- * round as stalled (a dead link must not count as silent meters), and a DC whose queue stops shrinking,
- * or that sends no status at all, is waited for `drainTimeout` at most.
+ * every meter asked has answered. Every wait is bounded while the link is up: no frame accepted for
+ * `stallTimeout` ends the round as stalled, and a DC whose queue stops shrinking, or that sends no status
+ * at all, is waited for `drainTimeout` at most. While the link is down nothing is counted: the frames wait
+ * in the link's queue and the meters' answers at the DC, so a dead link never counts as silent meters; the
+ * round's wait starts again when the link is back.
  */
 
 export interface RoundTiming {
@@ -24,6 +26,8 @@ export interface RoundProgress {
   answered(): boolean;
   /** the driver closed: stop waiting at once */
   closed(): boolean;
+  /** the DC link is up */
+  linkUp(): boolean;
 }
 
 /** Seconds on the wall clock: the engine's roundSentAt means something after a restart too. */
@@ -34,30 +38,48 @@ const POLL_MS = 20;
 /** The DC's last reported queue, and when it last shrank or was empty. */
 export class DcStatusWatch {
   queued: number | undefined;
+  /** seconds of airtime the DC's queue held at its last report */
+  queuedSeconds: number | undefined;
   drainedAt = Number.NEGATIVE_INFINITY;
   emptyAt = Number.NEGATIVE_INFINITY;
 
-  update(queued: number): void {
+  /** from a DC status or an `aired` report, whichever came last */
+  update(queued: number, queuedSeconds: number): void {
     const now = clock();
+    this.queuedSeconds = queuedSeconds;
     if (queued === 0) this.emptyAt = now;
     if (queued === 0 || this.queued === undefined || queued < this.queued) this.drainedAt = now;
     this.queued = queued;
   }
 }
 
-/** 'stalled' when the DC accepted nothing of the round for stallTimeout. */
+/** 'stalled' when the DC accepted nothing of the round for stallTimeout with the link up. */
 export async function waitRound(timing: RoundTiming, round: RoundProgress): Promise<'over' | 'stalled'> {
+  for (;;) {
+    const outcome = await waitWhileUp(timing, round);
+    if (outcome !== 'link down') return outcome;
+    await until(round, () => round.linkUp());
+  }
+}
+
+function until(round: RoundProgress, done: () => boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const poll = () => (round.closed() || done() ? resolve() : setTimeout(poll, POLL_MS));
+    poll();
+  });
+}
+
+async function waitWhileUp(timing: RoundTiming, round: RoundProgress): Promise<'over' | 'stalled' | 'link down'> {
   const { roundTimeout, stallTimeout, drainTimeout, dcStatus } = timing;
-  const until = (done: () => boolean) =>
-    new Promise<void>((resolve) => {
-      const poll = () => (round.closed() || done() ? resolve() : setTimeout(poll, POLL_MS));
-      poll();
-    });
-  await until(() => round.answered() || round.pending() === 0 || clock() - round.lastAccepted() > stallTimeout);
+  const down = () => !round.linkUp() && !round.answered() && !round.closed();
+  const step = (done: () => boolean) => until(round, () => !round.linkUp() || done());
+  await step(() => round.answered() || round.pending() === 0 || clock() - round.lastAccepted() > stallTimeout);
+  if (down()) return 'link down';
   if (round.pending() > 0 && !round.answered() && !round.closed()) return 'stalled';
   const acceptedAt = clock();
-  await until(() => round.answered() || dcStatus.emptyAt >= acceptedAt || clock() - Math.max(acceptedAt, dcStatus.drainedAt) > drainTimeout);
+  await step(() => round.answered() || dcStatus.emptyAt >= acceptedAt || clock() - Math.max(acceptedAt, dcStatus.drainedAt) > drainTimeout);
+  if (down()) return 'link down';
   const deadline = clock() + roundTimeout;
-  await until(() => round.answered() || clock() >= deadline);
-  return 'over';
+  await step(() => round.answered() || clock() >= deadline);
+  return down() ? 'link down' : 'over';
 }

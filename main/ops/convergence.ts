@@ -1,29 +1,42 @@
-import { equalBytes, type Executed, kgFingerprint, type Outgoing } from '../grep/index.js';
-import type { MeterReport } from '../link/messages.js';
+import { equalBytes, isInAudience, kgFingerprint, oneMember } from '../grep/index.js';
+import type { DcReport, MeterReport } from '../link/messages.js';
 import { audienceOrder } from './convergenceOrder.js';
-import type { ConvergenceLink, ConvergenceOptions, ConvergenceResult, Queued, RekeySource } from './convergenceTypes.js';
+import type { ConvergenceLink, ConvergenceOptions, ConvergenceProgress, ConvergenceResult, LoggedMessage, Queued, RekeySource, ReplayHistory } from './convergenceTypes.js';
 
-export type { ConvergenceLink, ConvergenceOptions, ConvergenceResult, Queued, RekeySource } from './convergenceTypes.js';
+export type { ConvergenceLink, ConvergenceOptions, ConvergenceProgress, ConvergenceResult, LoggedMessage, Queued, RekeySource, ReplayHistory } from './convergenceTypes.js';
 
 /**
  * The KM side of GREP.md §7 "Catch-up and resync": after an operation, wait for every member's ack of
  * the new epoch with the right KG fingerprint, and repair the silent ones as cheaply as possible:
  * replay what they missed (the messages are public and idempotent), rebroadcast a message several of
  * them missed, and send a full-state resync only where replay would cost more than the state or the
- * log no longer holds the messages. Time and sending are injected (ConvergenceLink), so the operations
- * service and the simulator run the same driver; nothing here does I/O.
+ * log no longer holds the messages. The log is the outbox (§11): a driver started after a restart is
+ * given the stored messages of the last epochs (ReplayHistory) and replays from them. Time and sending
+ * are injected (ConvergenceLink), so the operations service and the simulator run the same driver;
+ * nothing here does I/O.
  */
 
 interface Logged {
   readonly epoch: number;
   readonly index: number;
-  readonly message: Outgoing;
-  readonly isFor: (member: number) => boolean;
+  readonly message: LoggedMessage;
 }
 
 interface LogEntry {
-  readonly fingerprint: Uint8Array;
+  /** undefined for an epoch the driver never held the KG of (an inner epoch of a batch, before a restart) */
+  readonly fingerprint: Uint8Array | undefined;
   readonly messages: Logged[];
+}
+
+/**
+ * A frame the driver has planned and not yet seen on the air (waiting in the driver's window or at the
+ * DC), with the outstanding members it is for.
+ */
+interface InFlight {
+  readonly frame: Queued;
+  readonly members: readonly number[];
+  /** one of an operation's own broadcasts: its ack window is when most of the group answers */
+  readonly operationBroadcast: boolean;
 }
 
 /**
@@ -36,12 +49,11 @@ interface LogEntry {
  */
 const EARLY_SHARERS = 4;
 
-const addressees = (message: Outgoing) => (member: number) => message.to === 'all' || message.to === member;
-
 /**
- * One driver per group; converge() calls must not overlap. Members present when it is created are
- * assumed to hold the current epoch (commissioning delivered it); a wrong assumption costs rounds: the
- * meter reports a gap and is replayed from where it stands, or stays silent until it is resynced.
+ * One driver per group. A converge() or repair() started while another runs takes over: the earlier
+ * call returns at once (`superseded`), and the members still behind on its epoch are repaired by the
+ * new call, by replay of both epochs. Members present when the driver is created are assumed to hold
+ * the current epoch until observe() says otherwise (the service feeds it the stored sync table).
  */
 export class Convergence {
   private readonly log = new Map<number, LogEntry>();
@@ -53,26 +65,61 @@ export class Convergence {
   private readonly outstanding = new Set<number>();
   /** repair rounds each outstanding member has been in, this epoch */
   private readonly tries = new Map<number, number>();
+  /** frames handed to the DC and not yet on the air, by transfer id */
+  private readonly atDc = new Map<number, InFlight>();
+  /** per member, how many of its frames are planned or at the DC: no repair while one of them can still reach it */
+  private readonly waiting = new Map<number, number>();
+  /** per member, when its ack window closes: `ackTimeout` after the last frame for it left the DC */
+  private readonly closes = new Map<number, number>();
+  /** when the window of the operation's last broadcast closes; +inf while one of them is still to go on the air */
+  private heard = Number.NEGATIVE_INFINITY;
+  /** the operation's own broadcasts not yet on the air */
+  private operationBroadcasts = 0;
+  /** when the DC last said something was on the air */
+  private lastAired: number;
+  /** what the DC said of its queue in its last airing report */
+  private dcQueue = { frames: 0, seconds: 0 };
+  /** set by every report; a wait ends early on it */
+  private changed = false;
+  /** inside link.send(): an airing report then may name the very frame being sent */
+  private sending = false;
+  private readonly airedWhileSending = new Set<number>();
+  /** bumped by every converge() and repair(): an older call sees it and hands over */
+  private generation = 0;
   private readonly maxRounds: number;
   private readonly logEpochs: number;
   private readonly replayRounds: number;
+  private readonly window: number;
+  private readonly airSilence: number;
 
   constructor(
     private readonly source: RekeySource,
     private readonly link: ConvergenceLink,
     private readonly options: ConvergenceOptions,
+    history?: ReplayHistory,
   ) {
     this.maxRounds = options.maxRounds ?? 8;
     this.logEpochs = options.logEpochs ?? 16;
     this.replayRounds = options.replayRounds ?? 4;
-    this.log.set(source.epoch, { fingerprint: this.currentFingerprint(), messages: [] });
+    this.window = options.window ?? 64;
+    this.airSilence = options.airSilence ?? 30;
+    this.lastAired = link.now();
+    for (const message of history?.messages ?? []) this.append(message, history?.fingerprints.get(message.epoch));
+    this.log.set(source.epoch, { fingerprint: this.currentFingerprint(), messages: this.log.get(source.epoch)?.messages ?? [] });
     for (const member of source.members()) this.held.set(member, source.epoch);
   }
 
-  /** Meter reports relayed by the DC. Command reports are not this driver's business. */
+  /** What the DC relays: meter reports, and which transfers are now on the air. */
+  hear(message: DcReport): void {
+    if (message.kind === 'report') this.observe(message.reports);
+    else if (message.kind === 'aired') this.aired(message.transfers, { frames: message.queued, seconds: message.queuedSeconds });
+  }
+
+  /** Meter reports (relayed by the DC, or the stored sync table after a restart). Command reports are not this driver's business. */
   observe(reports: readonly MeterReport[]): void {
     for (const report of reports) {
       if (report.event === 'command' || !this.held.has(report.member) || report.epoch > this.source.epoch) continue;
+      this.changed = true;
       this.held.set(report.member, report.epoch);
       const expected = this.log.get(report.epoch)?.fingerprint;
       if (expected && !equalBytes(expected, report.fingerprint)) this.suspect.add(report.member);
@@ -82,103 +129,212 @@ export class Convergence {
     }
   }
 
-  /** Records and sends an operation the KM has just executed, then repairs until every member acked it. */
-  async converge(executed: Executed): Promise<ConvergenceResult> {
-    const start = this.link.now();
-    const logged = this.record(executed);
-    this.link.updateKey(this.source.epoch, this.source.groupKey());
-    const frames = (this.options.order ?? 'largest audience first') === 'largest audience first' ? audienceOrder(logged, [...this.source.members()]) : logged;
-    return this.settle(start, [...frames], new Map());
+  /**
+   * The link to the DC came back: frames it held may be lost with a restarted DC, so each one's
+   * window starts now, and whoever it does not reach is repaired.
+   */
+  linkRestored(): void {
+    this.aired([...this.atDc.keys()], this.dcQueue);
   }
 
-  /** Repairs without a new operation, e.g. once meters given up on are back. */
-  async repair(): Promise<ConvergenceResult> {
+  /** Where the current epoch stands, for the screens. */
+  progress(): ConvergenceProgress {
+    const members = [...this.source.members()].length;
+    return { epoch: this.source.epoch, members, confirmed: members - this.outstanding.size, outstanding: this.outstanding.size, framesAtDc: this.atDc.size, dcQueuedFrames: this.dcQueue.frames, dcQueuedSeconds: this.dcQueue.seconds };
+  }
+
+  /**
+   * Records and sends an operation the KM has just executed, then repairs until every member acked it.
+   * Its messages carry their epochs (a batch spans several) and, when the log is durable, their outbox rows.
+   */
+  async converge(operation: { readonly messages: readonly LoggedMessage[] }): Promise<ConvergenceResult> {
+    const generation = ++this.generation;
+    const start = this.link.now();
+    const logged = this.record(operation.messages);
+    this.link.updateKey(this.source.epoch, this.source.groupKey());
+    const frames = logged.map((entry): Queued => ({ message: entry.message, isFor: this.audienceOf(entry.message) }));
+    const ordered = (this.options.order ?? 'largest audience first') === 'largest audience first' ? audienceOrder(frames, [...this.source.members()]) : frames;
+    return this.settle(generation, start, ordered.map((frame) => this.plan(frame, true)));
+  }
+
+  /**
+   * Repairs without a new operation: after a restart (`pending`: the stored frames the DC never
+   * accepted, sent again first under their own ids), or once meters given up on are back.
+   */
+  async repair(pending: readonly LoggedMessage[] = []): Promise<ConvergenceResult> {
+    const generation = ++this.generation;
     for (const member of this.source.members()) {
       if (this.held.get(member) !== this.source.epoch || this.suspect.has(member)) this.outstanding.add(member);
     }
     this.tries.clear();
     // acks already on their way get one window before anyone is repaired
     const start = this.link.now();
-    const closes = new Map([...this.outstanding].map((member) => [member, start + this.options.ackTimeout]));
-    return this.settle(start, [], closes);
+    for (const member of this.outstanding) this.closes.set(member, Math.max(this.closes.get(member) ?? Number.NEGATIVE_INFINITY, start + this.options.ackTimeout));
+    return this.settle(generation, start, pending.map((message) => this.plan({ message, isFor: this.audienceOf(message) }, false)));
   }
 
   /**
-   * Pipelined repair (§7): frames go to the DC one at a time, so the driver knows when each left (on
-   * the simulated medium: when its airtime ended; over a real link: when the DC accepted it), and a
-   * member's ack window closes `ackTimeout` after the last frame for it left, not after the whole round.
-   * Whenever the queue is empty, the members whose windows have closed unacked are repaired at once,
-   * while the acks of later frames are still due (but see EARLY_SHARERS); only when no window has
-   * closed does the driver wait, until the next one closes. The operation's own frames all go before
-   * any repair (the durable link hands over the outbox rows the operation committed). A member is given up after
-   * `maxRounds` repairs.
-   * `closes`: when each member's window closes; a member without one is due at once.
+   * After the DC link came back (a restarted DC, a meter swapped meanwhile): nothing the meters said
+   * before counts. Every member is asked again by the current epoch's last broadcast, which a meter
+   * holding the epoch acknowledges again; the silent ones are then repaired like any laggard.
    */
-  private async settle(start: number, queue: Queued[], closes: Map<number, number>): Promise<ConvergenceResult> {
+  async reconfirm(): Promise<ConvergenceResult> {
+    const generation = ++this.generation;
+    const start = this.link.now();
+    const last = this.log.get(this.source.epoch)?.messages.filter((logged) => logged.message.to === 'all').at(-1);
+    if (!last) return this.repair();
+    for (const member of this.source.members()) this.outstanding.add(member);
+    this.tries.clear();
+    const message = withoutRow(last.message);
+    return this.settle(generation, start, [this.plan({ message, isFor: this.audienceOf(message) }, true)]);
+  }
+
+  /**
+   * Pipelined repair (§7): up to `window` frames wait at the DC at a time, and the DC says when each
+   * one has been on the air (`aired`); a member's ack window closes `ackTimeout` after the last frame
+   * for it left, and a member with a frame still queued at the DC is never repaired (a backlogged DC is
+   * not a silent meter). Whenever a window has closed unacked, the member is repaired at once, while
+   * the acks of later frames are still due (but see EARLY_SHARERS); otherwise the driver waits for the
+   * next report or the next window to close. The operation's own frames all go before any repair.
+   * A member is given up after `maxRounds` repairs.
+   */
+  private async settle(generation: number, start: number, queue: InFlight[]): Promise<ConvergenceResult> {
     const done = () => this.outstanding.size === 0;
-    const never = () => false;
     const counts = { replays: 0, rebroadcasts: 0, resyncs: 0 };
+    const superseded = () => this.generation !== generation;
     // by the link's contract a wait that was not cut short has reached its deadline, whatever now() says
     let reached = Number.NEGATIVE_INFINITY;
     const clock = () => Math.max(this.link.now(), reached);
-    // when the window of the operation's last broadcast closes
-    let heard = Number.NEGATIVE_INFINITY;
-    let operation = queue.length;
     for (;;) {
-      const next = queue.shift();
-      if (next) {
-        const { to } = next.message;
-        const audience = to === 'all' ? [...this.outstanding].filter(next.isFor) : this.outstanding.has(to) ? [to] : [];
-        this.link.send(next.message);
-        await this.link.wait(0, never);
-        const closesAt = clock() + this.options.ackTimeout;
-        for (const member of audience) closes.set(member, closesAt);
-        if (operation-- > 0 && to === 'all') heard = closesAt;
-        continue;
-      }
+      if (superseded()) break;
+      while (queue.length > 0 && this.atDc.size < this.window) this.send(queue.shift()!);
       if (done()) break;
       const now = clock();
-      const windows = [...this.outstanding].map((member) => ({ member, closes: closes.get(member) ?? Number.NEGATIVE_INFINITY }));
-      const closed = windows.filter((window) => window.closes <= now && (this.tries.get(window.member) ?? 0) < this.maxRounds).map((window) => window.member);
-      const due = now < heard ? this.sharingRebroadcasts(closed) : closed;
+      const closed = [...this.outstanding].filter((member) => !this.waiting.has(member) && (this.closes.get(member) ?? Number.NEGATIVE_INFINITY) <= now && (this.tries.get(member) ?? 0) < this.maxRounds);
+      const due = now < this.heard ? this.sharingRebroadcasts(closed) : closed;
       if (due.length > 0) {
         const repair = this.planRepair(due);
-        queue.push(...repair.sends);
+        queue.push(...repair.sends.map((frame) => this.plan(frame, false)));
         counts.replays += repair.replays;
         counts.rebroadcasts += repair.rebroadcasts;
         counts.resyncs += repair.resyncs;
         continue;
       }
-      // no spread: a fleet of 10^5 would overflow the call stack
-      const until = windows.reduce((first, window) => (window.closes > now && window.closes < first ? window.closes : first), heard > now ? heard : Number.POSITIVE_INFINITY);
+      let until = this.heard > now ? this.heard : Number.POSITIVE_INFINITY;
+      for (const member of this.outstanding) {
+        const closes = this.closes.get(member);
+        if (!this.waiting.has(member) && closes !== undefined && closes > now && closes < until) until = closes;
+      }
+      // a DC that airs nothing for this long while it holds frames of ours has lost them
+      if (this.atDc.size > 0) until = Math.min(until, this.lastAired + this.airSilence);
+      if (until === Number.POSITIVE_INFINITY && queue.length === 0) break;
+      this.changed = false;
+      await this.link.wait(until - this.link.now(), () => done() || this.changed || superseded());
+      if (this.changed || superseded()) continue;
+      // on the simulated clock a wait that saw nothing happen and had no deadline means nothing ever will
       if (until === Number.POSITIVE_INFINITY) break;
-      await this.link.wait(until - this.link.now(), done);
-      if (!done()) reached = Math.max(reached, until);
+      reached = Math.max(reached, until);
+      if (this.atDc.size > 0 && clock() >= this.lastAired + this.airSilence) this.aired([...this.atDc.keys()], this.dcQueue, clock());
     }
+    // a superseded call's unsent frames are the later call's to plan again
+    for (const planned of queue) this.unplan(planned);
     return {
       epoch: this.source.epoch,
       converged: done(),
-      unreachable: [...this.outstanding].sort((a, b) => a - b),
+      superseded: superseded(),
+      unreachable: [...this.outstanding].filter((member) => !this.waiting.has(member)).sort((a, b) => a - b),
+      queuedAtDc: [...this.outstanding].filter((member) => this.waiting.has(member)).sort((a, b) => a - b),
+      dcQueuedSeconds: this.dcQueue.seconds,
       ...counts,
       rounds: [...this.tries.values()].reduce((most, tries) => Math.max(most, tries), 0),
       simSeconds: this.link.now() - start,
     };
   }
 
+  /**
+   * A stored frame someone else handed the DC (the service, sending again what the DC never accepted
+   * before a restart): the driver follows it on the air like its own.
+   */
+  handedOver(message: LoggedMessage, transfer: number): void {
+    this.atDc.set(transfer, this.plan({ message, isFor: this.audienceOf(message) }, false));
+  }
+
+  /** A frame about to go: its outstanding members wait for it from now on. */
+  private plan(frame: Queued, ofOperation: boolean): InFlight {
+    const { to } = frame.message;
+    const members = to === 'all' ? [...this.outstanding].filter(frame.isFor) : this.outstanding.has(to) ? [to] : [];
+    const operationBroadcast = ofOperation && to === 'all';
+    for (const member of members) this.waiting.set(member, (this.waiting.get(member) ?? 0) + 1);
+    if (operationBroadcast) {
+      this.operationBroadcasts++;
+      this.heard = Number.POSITIVE_INFINITY;
+    }
+    return { frame, members, operationBroadcast };
+  }
+
+  /** The frame is on the air, or will never be sent: its members no longer wait for it. */
+  private unplan(planned: InFlight, heardAt = Number.NEGATIVE_INFINITY): void {
+    if (planned.operationBroadcast && --this.operationBroadcasts === 0) this.heard = heardAt;
+    for (const member of planned.members) {
+      const left = (this.waiting.get(member) ?? 1) - 1;
+      if (left > 0) this.waiting.set(member, left);
+      else this.waiting.delete(member);
+    }
+  }
+
+  private send(planned: InFlight): void {
+    this.sending = true;
+    let transfer: number;
+    try {
+      transfer = this.link.send(planned.frame.message);
+    } finally {
+      this.sending = false;
+    }
+    this.atDc.set(transfer, planned);
+    // a link without a medium may report the frame on the air before send() returns
+    if (this.airedWhileSending.delete(transfer)) this.aired([transfer], this.dcQueue);
+    this.airedWhileSending.clear();
+  }
+
+  private aired(transfers: readonly number[], queue: { frames: number; seconds: number }, now = this.link.now()): void {
+    this.changed = true;
+    this.lastAired = now;
+    this.dcQueue = queue;
+    const closesAt = now + this.options.ackTimeout;
+    for (const transfer of transfers) {
+      const frame = this.atDc.get(transfer);
+      if (!frame && this.sending) this.airedWhileSending.add(transfer);
+      if (!frame) continue;
+      this.atDc.delete(transfer);
+      this.unplan(frame, closesAt);
+      for (const member of frame.members) this.closes.set(member, closesAt);
+    }
+  }
+
+  private audienceOf(message: LoggedMessage): (member: number) => boolean {
+    const subgroupOf = (member: number) => this.source.subgroupOf?.(member);
+    return (member) => isInAudience(message.audience, member, subgroupOf);
+  }
+
   private currentFingerprint(): Uint8Array {
     return kgFingerprint(this.options.crypto, this.source.groupKey());
   }
 
+  private append(message: LoggedMessage, fingerprint: Uint8Array | undefined): Logged {
+    const entry = this.log.get(message.epoch) ?? { fingerprint, messages: [] };
+    this.log.set(message.epoch, entry);
+    const logged = { epoch: message.epoch, index: entry.messages.length, message };
+    entry.messages.push(logged);
+    return logged;
+  }
+
   /** Logs the operation's messages and returns them; resets who is outstanding. */
-  private record(executed: Executed): Logged[] {
+  private record(messages: readonly LoggedMessage[]): Logged[] {
     const epoch = this.source.epoch;
-    if (executed.epoch !== epoch) throw new RangeError(`operation of epoch ${executed.epoch} recorded at epoch ${epoch}: record each one as it executes`);
-    const audiences = this.source.audiences?.(executed.messages) ?? executed.messages.map(addressees);
-    const entry = this.log.get(epoch) ?? { fingerprint: this.currentFingerprint(), messages: [] };
-    const first = entry.messages.length;
-    const logged = executed.messages.map((message, index): Logged => ({ epoch, index: first + index, message, isFor: audiences[index]! }));
-    entry.messages.push(...logged);
-    this.log.set(epoch, entry);
+    const late = messages.find((message) => message.epoch > epoch);
+    if (late) throw new RangeError(`a message of epoch ${late.epoch} recorded at epoch ${epoch}: record each operation as it executes`);
+    const logged = messages.map((message) => this.append(message, undefined));
+    this.log.set(epoch, { fingerprint: this.currentFingerprint(), messages: this.log.get(epoch)?.messages ?? [] });
     for (const old of this.log.keys()) if (old <= epoch - this.logEpochs) this.log.delete(old);
 
     const members = new Set(this.source.members());
@@ -186,12 +342,16 @@ export class Convergence {
       if (members.has(member)) continue;
       this.held.delete(member);
       this.suspect.delete(member);
+      this.closes.delete(member);
     }
     this.outstanding.clear();
     this.tries.clear();
     for (const member of members) {
-      // a joiner holds nothing yet: it needs exactly what this epoch sends it
-      if (!this.held.has(member)) this.held.set(member, epoch - 1);
+      if (!this.held.has(member)) {
+        // a joiner holds nothing yet: it needs exactly what this operation sends it from its first message on
+        const first = logged.find((entry) => this.audienceOf(entry.message)(member));
+        this.held.set(member, (first?.epoch ?? epoch) - 1);
+      }
       if (this.held.get(member) !== epoch || this.suspect.has(member)) this.outstanding.add(member);
     }
     return logged;
@@ -205,7 +365,8 @@ export class Convergence {
     for (let epoch = from + 1; epoch <= this.source.epoch; epoch++) {
       const entry = this.log.get(epoch);
       if (!entry) return undefined;
-      for (const logged of entry.messages) if (logged.isFor(member)) path.push(logged);
+      const isFor = (logged: Logged) => isInAudience(logged.message.audience, member, (id) => this.source.subgroupOf?.(id));
+      for (const logged of entry.messages) if (isFor(logged)) path.push(logged);
     }
     return path.length > 0 ? path : undefined;
   }
@@ -224,7 +385,8 @@ export class Convergence {
 
   /**
    * One repair round. Cost is airtime, i.e. bytes: a message k meters missed costs its size once as a
-   * rebroadcast against k times as unicasts, so its cost per meter is size / k.
+   * rebroadcast against k times as unicasts, so its cost per meter is size / k. A repair frame is a
+   * new transfer (the DC drops an id it has seen), so it leaves the logged message's outbox row behind.
    */
   private planRepair(laggards: readonly number[]): { sends: Queued[]; replays: number; rebroadcasts: number; resyncs: number } {
     const resync: number[] = [];
@@ -255,26 +417,32 @@ export class Convergence {
     // counted again: a meter moved to resync no longer shares a rebroadcast
     const sharers = countSharers();
     const rebroadcast = new Set<Logged>();
-    const sends: { logged: Logged; message: Outgoing }[] = [];
+    const sends: { logged: Logged; message: LoggedMessage }[] = [];
     for (const [member, path] of paths) {
       for (const logged of path) {
         if ((sharers.get(logged) ?? 1) >= 2) rebroadcast.add(logged);
-        else sends.push({ logged, message: { ...logged.message, to: member } });
+        else sends.push({ logged, message: { ...withoutRow(logged.message), to: member, audience: oneMember(member) } });
       }
     }
     const replays = sends.length;
-    for (const logged of rebroadcast) sends.push({ logged, message: logged.message });
+    for (const logged of rebroadcast) sends.push({ logged, message: withoutRow(logged.message) });
     // a meter applies only epoch = its epoch + 1: whatever the mix, the medium carries epochs in order
     sends.sort((a, b) => a.logged.epoch - b.logged.epoch || a.logged.index - b.logged.index);
     const queued = [
-      ...sends.map(({ logged, message }): Queued => ({ message, isFor: message.to === 'all' ? logged.isFor : addressees(message) })),
+      ...sends.map(({ message }): Queued => ({ message, isFor: this.audienceOf(message) })),
       ...resync.map((member): Queued => {
         const message = this.source.resync(member);
-        return { message, isFor: addressees(message) };
+        return { message, isFor: this.audienceOf(message) };
       }),
     ];
     return { sends: queued, replays, rebroadcasts: rebroadcast.size, resyncs: resync.length };
   }
+}
+
+/** The logged message as a new frame: sent again, it is a new transfer with an outbox row of its own. */
+function withoutRow(message: LoggedMessage): LoggedMessage {
+  const { row: _stored, ...frame } = message;
+  return frame;
 }
 
 export { grepSource } from './convergenceGrep.js';

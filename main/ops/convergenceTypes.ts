@@ -11,21 +11,34 @@ export interface RekeySource {
   resyncBytes(member: number): number;
   /** the full-state unicast under Ku that brings `member` to the current epoch (GREP: RESYNC, §7) */
   resync(member: number): Outgoing;
-  /**
-   * For each message of an operation just executed, which members act on it; asked once, when the
-   * operation is recorded. Without it a broadcast is for everyone and a unicast for its addressee.
-   */
-  audiences?(messages: readonly Outgoing[]): readonly ((member: number) => boolean)[];
+  /** the member's subgroup, for audiences that name subgroups; schemes without subgroups leave it out */
+  subgroupOf?(member: number): number | undefined;
+}
+
+/**
+ * A message of the replay log: the KM's message as it was built, and its outbox row when the log is
+ * durable (GREP.md §11), so that sending it hands the DC that very row.
+ */
+export type LoggedMessage = Outgoing & { readonly row?: number };
+
+/** The stored log a driver starts from after a restart: the outbox rows of the last epochs. */
+export interface ReplayHistory {
+  /** oldest first, each epoch's messages in the order the KM made them */
+  readonly messages: readonly LoggedMessage[];
+  /** KG fingerprints of the epochs it knows them for */
+  readonly fingerprints: ReadonlyMap<number, Uint8Array>;
 }
 
 /** The KM's end of the link to the DC, as the driver sees it. */
 export interface ConvergenceLink {
-  send(message: Outgoing): void;
+  /** Hands a frame to the DC; returns its transfer id, which the DC's `aired` reports name. */
+  send(message: LoggedMessage): number;
   /** the DC's copy of KG (§1) */
   updateKey(epoch: number, kg: Uint8Array): void;
   /**
-   * Resolves once the DC has put everything sent so far on the medium and `seconds` more have passed,
-   * or earlier, as soon as `satisfied()` holds. Reports reach the driver through `observe` meanwhile.
+   * Resolves once `seconds` have passed (never, for +inf), or earlier as soon as `satisfied()` holds,
+   * looked at whenever the DC has said something. Reports reach the driver through `hear` meanwhile.
+   * On the simulated clock it may also resolve when nothing more is scheduled.
    */
   wait(seconds: number, satisfied: () => boolean): Promise<void>;
   /** seconds, on the link's clock (simulated or real) */
@@ -35,10 +48,14 @@ export interface ConvergenceLink {
 export interface ConvergenceOptions {
   readonly crypto: GrepCrypto;
   /**
-   * seconds to wait for acks once a frame is on the medium (over a real link: once the DC accepted it):
-   * at least two latencies plus the DC's report batching
+   * seconds to wait for acks once the DC says a frame has been on the medium: at least two latencies
+   * plus the DC's report batching
    */
   readonly ackTimeout: number;
+  /** frames waiting at the DC at most (default 64): later repairs are planned with later knowledge */
+  readonly window?: number;
+  /** seconds without any airing report after which the frames the DC holds are taken as lost (default 30) */
+  readonly airSilence?: number;
   /** repair rounds a member gets before it is given up; default 8 */
   readonly maxRounds?: number;
   /** epochs of messages kept for replay; default 16 */
@@ -60,8 +77,14 @@ export interface ConvergenceOptions {
 export interface ConvergenceResult {
   readonly epoch: number;
   readonly converged: boolean;
-  /** current members that did not ack the epoch with the right fingerprint in time */
+  /** a later operation (or repair) took over before this one ended: its result covers these members */
+  readonly superseded: boolean;
+  /** current members that did not ack the epoch with the right fingerprint, with nothing for them left at the DC */
   readonly unreachable: readonly number[];
+  /** members not confirmed yet whose frames still wait in the DC's queue (only when superseded) */
+  readonly queuedAtDc: readonly number[];
+  /** the DC's backlog, in seconds of airtime, at its last airing report */
+  readonly dcQueuedSeconds: number;
   /** messages replayed by unicast */
   readonly replays: number;
   /** logged broadcasts sent again */
@@ -75,6 +98,19 @@ export interface ConvergenceResult {
 
 /** A frame for the DC, with the members it is for. */
 export interface Queued {
-  readonly message: Outgoing;
+  readonly message: LoggedMessage;
   readonly isFor: (member: number) => boolean;
+}
+
+/** Where the current epoch stands. */
+export interface ConvergenceProgress {
+  readonly epoch: number;
+  readonly members: number;
+  readonly confirmed: number;
+  readonly outstanding: number;
+  /** frames of this driver's at the DC, not yet on the air */
+  readonly framesAtDc: number;
+  /** the DC's whole backlog at its last airing report */
+  readonly dcQueuedFrames: number;
+  readonly dcQueuedSeconds: number;
 }

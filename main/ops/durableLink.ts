@@ -1,43 +1,56 @@
-import { equalBytes, type Outgoing } from '../grep/index.js';
-import type { DcLink, Transfer } from '../link/client.js';
+import type { DcLinkEvents, LinkState, Transfer } from '../link/client.js';
 import type { KmStore, OutboxEntry } from '../store/index.js';
-import type { ConvergenceLink } from './convergence.js';
+import type { ConvergenceLink, LoggedMessage } from './convergence.js';
 import { linkTransport } from './linkTransport.js';
+
+/** What the service needs of the DC link: the real DcLink, or the simulator's in-process one on its simulated clock. */
+export interface DcPort {
+  readonly state: LinkState;
+  send(transfer: Transfer): void;
+  on<E extends keyof DcLinkEvents>(event: E, listener: (...args: DcLinkEvents[E]) => void): unknown;
+  off<E extends keyof DcLinkEvents>(event: E, listener: (...args: DcLinkEvents[E]) => void): unknown;
+}
+/** The link's time, as the convergence driver sees it. */
+export type LinkClock = Pick<ConvergenceLink, 'wait' | 'now'>;
 
 /**
  * The convergence driver's link with every transfer going through the outbox first (GREP.md §11), so
- * its id is its outbox id and a transfer not yet accepted survives a crash. An operation's transfers
- * are committed with it and then handed over here (`expect`); the driver's sends for that operation
- * claim them in order instead of writing them again. Repair messages have no commit of their own and
- * are written to the outbox as they are sent.
+ * its id is its outbox id and a transfer not yet accepted survives a crash. An operation's messages are
+ * committed with it and reach the driver with their rows (LoggedMessage.row): sending one hands the DC
+ * that row. A repair has no commit of its own: it is written to the outbox as it is sent.
  */
 export class DurableLink implements ConvergenceLink {
-  private readonly committed: OutboxEntry[] = [];
-  private readonly timing: ConvergenceLink;
+  /** the DC's KG committed with the operation being sent, by epoch */
+  private readonly committedKeys = new Map<number, OutboxEntry>();
+  private readonly timing: LinkClock;
 
-  /** `epoch`: the group's current epoch, recorded with each repair message */
-  constructor(private readonly store: KmStore, private readonly groupId: number, private readonly link: DcLink, private readonly epoch: () => number) {
-    this.timing = linkTransport(link, () => {
+  constructor(private readonly store: KmStore, private readonly groupId: number, private readonly link: DcPort, clock?: LinkClock) {
+    this.timing = clock ?? linkTransport(link, () => {
       throw new RangeError('the durable link assigns transfer ids from the outbox');
     });
   }
 
-  /** The transfers an operation just committed, in the order the driver will send them. */
-  expect(entries: readonly OutboxEntry[]): void {
-    this.committed.push(...entries);
+  /** The key row an operation just committed: updateKey for its epoch sends that row. */
+  expectKey(entry: OutboxEntry): void {
+    this.committedKeys.set(entry.epoch, entry);
   }
 
-  send(message: Outgoing): void {
+  send(message: LoggedMessage): number {
     const kind = message.to === 'all' ? 'broadcast' : 'unicast';
-    const entry = this.claim(kind, message.bytes);
-    if (entry) this.dispatch(entry);
-    else this.sendNew({ kind, member: message.to === 'all' ? null : message.to, payload: message.bytes, epoch: this.epoch() });
+    const member = message.to === 'all' ? null : message.to;
+    const row = { kind, member, payload: message.bytes, epoch: message.epoch, message: { type: message.type, audience: message.audience } } as const;
+    if (message.row !== undefined) {
+      this.dispatch({ ...row, id: message.row, purpose: 'rekey' });
+      return message.row;
+    }
+    return this.sendNew({ ...row, purpose: 'repair' });
   }
 
   updateKey(epoch: number, kg: Uint8Array): void {
-    const entry = this.claim('keyUpdate', kg);
-    if (entry) this.dispatch(entry);
-    else this.sendNew({ kind: 'keyUpdate', member: null, payload: kg, epoch });
+    const committed = this.committedKeys.get(epoch);
+    this.committedKeys.clear();
+    if (committed) this.dispatch(committed);
+    else this.sendNew({ kind: 'keyUpdate', purpose: 'key', member: null, payload: kg, epoch, message: null });
   }
 
   /** Hands a committed outbox row to the DC link under its id. */
@@ -45,9 +58,11 @@ export class DurableLink implements ConvergenceLink {
     this.link.send(toTransfer(entry));
   }
 
-  /** Writes a transfer to the outbox in its own transaction, then sends it. */
-  sendNew(entry: Omit<OutboxEntry, 'id'>): void {
-    this.dispatch({ ...entry, id: this.store.transaction(() => this.store.enqueue(this.groupId, entry)) });
+  /** Writes a transfer to the outbox in its own transaction, then sends it; returns its id. */
+  sendNew(entry: Omit<OutboxEntry, 'id'>): number {
+    const id = this.store.transaction(() => this.store.enqueue(this.groupId, entry));
+    this.dispatch({ ...entry, id });
+    return id;
   }
 
   wait(seconds: number, satisfied: () => boolean): Promise<void> {
@@ -56,18 +71,6 @@ export class DurableLink implements ConvergenceLink {
 
   now(): number {
     return this.timing.now();
-  }
-
-  /**
-   * The committed transfer the driver sends now. The driver may send an operation's frames in another
-   * order than they were committed (largest audience first, Convergence), never other frames: what it
-   * sends while the operation's transfers are pending must be one of them.
-   */
-  private claim(kind: OutboxEntry['kind'], payload: Uint8Array): OutboxEntry | undefined {
-    if (this.committed.length === 0) return undefined;
-    const index = this.committed.findIndex((entry) => entry.kind === kind && equalBytes(entry.payload, payload));
-    if (index < 0) throw new RangeError(`the ${kind} the driver sends is none of the committed outbox ${this.committed.map((entry) => entry.id).join(' ')}`);
-    return this.committed.splice(index, 1)[0];
   }
 }
 

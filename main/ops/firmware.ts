@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CampaignSummary, CampaignView, PackageView, StagingView, TrustedKeyView } from '../../preload/api.js';
+import type { CampaignSummary, CampaignView, ModelTrustView, PackageView, StagingView, TrustedKeyView } from '../../preload/api.js';
 import { nodeCrypto, nodeRandom } from '../crypto/node.js';
 import {
   type Audience,
@@ -18,6 +18,7 @@ import { type GrepCrypto, KEY_BYTES, type Random } from '../grep/index.js';
 import type { DcLink, DcReport, LinkState } from '../link/client.js';
 import type { CampaignRecord, KmStore } from '../store/index.js';
 import { CampaignDriver, type DriverContext } from './campaignDriver.js';
+import { readRound } from './campaignFrames.js';
 import { clock, DcStatusWatch } from './campaignTiming.js';
 import { ServiceError } from './errors.js';
 import { campaignSummary, campaignView, packageView } from './firmwareViews.js';
@@ -106,7 +107,11 @@ export class FirmwareService {
       for (const driver of this.drivers.values()) driver.onAccepted(transfer);
     };
     const onMessage = (message: DcReport) => {
-      if (message.kind === 'status') dcStatus.update(message.status.queued);
+      if (message.kind === 'status') dcStatus.update(message.status.queued, message.status.queuedSeconds);
+      if (message.kind === 'aired') {
+        dcStatus.update(message.queued, message.queuedSeconds);
+        for (const driver of this.drivers.values()) driver.onAired(message.transfers);
+      }
       if (message.kind !== 'firmware') return;
       const byCampaign = new Map<number, FirmwareReport[]>();
       for (const report of message.reports) {
@@ -119,6 +124,7 @@ export class FirmwareService {
     // a campaign resumes once the link is up: a service opened only to read (grepctl status) sends nothing
     const resumable: (() => void)[] = [];
     const onState = (state: LinkState) => {
+      for (const driver of this.drivers.values()) driver.onLinkState(state);
       if (state.state === 'up') for (const resume of resumable.splice(0)) resume();
     };
     link.on('accepted', onAccepted);
@@ -140,6 +146,8 @@ export class FirmwareService {
       // unless the operator has driven it since (resume, activate)
       const mode = driver.state.status === 'created' ? 'next' : 'resend';
       if (['created', 'distributing', 'activating'].includes(driver.state.status)) resumable.push(() => driver.started || driver.start(mode));
+      // paused on the DC's account before the restart: goes on once the link is up
+      if (driver.state.pause?.resumesItself) resumable.push(() => driver.resumeItself('the DC link is up'));
     }
     onState(link.state);
   }
@@ -156,6 +164,15 @@ export class FirmwareService {
 
   trustedKeys(): TrustedKeyView[] {
     return staging.trustedKeys(this.options.store);
+  }
+
+  /** Records that the model's meters trust the key (and staging trusts it): firmwareStaging.ts. */
+  trustKeyForModel(model: string, publicKey: Uint8Array, label?: string): ModelTrustView[] {
+    return staging.trustKeyForModel(this.stagingContext(), model, publicKey, label);
+  }
+
+  modelTrust(): ModelTrustView[] {
+    return staging.modelTrustViews(this.options.store, this.groupId);
   }
 
   /**
@@ -183,6 +200,7 @@ export class FirmwareService {
     const { store, actor } = this.options;
     const pkg = store.firmware.package(this.groupId, packageId);
     if (!pkg) throw new ServiceError('UNKNOWN_PACKAGE', `no staged firmware package ${packageId} for group ${this.options.group}`);
+    staging.refuseUntrustedSigner(this.stagingContext(), store.firmware.packageBytes(packageId));
     const eligible = new Set(this.members().filter((member) => member.model === pkg.model).map((member) => member.meterId));
     const { targets, audience } = pushTargets({ pkg, eligible, meters, running: this.runningSequence(pkg.model), drivers: this.drivers.values() });
     const coded = generationSize ?? this.options.erasureModels?.[pkg.model];
@@ -298,6 +316,6 @@ export class FirmwareService {
       // the engine state names the code: a restarted service seals the same KEY frame and repair symbols
       coding: state.coding && { code: 'reed-solomon', generationSize: state.coding.generationSize },
     });
-    return new CampaignDriver(this.context, pkg, sealer, { state, roundSends: JSON.parse(row.roundSends) as CampaignSend[], sentBytes: row.sentBytes, blockSize: row.blockSize, createdAt: row.createdAt });
+    return new CampaignDriver(this.context, pkg, sealer, { state, round: readRound(row.roundSends), sentBytes: row.sentBytes, blockSize: row.blockSize, createdAt: row.createdAt });
   }
 }

@@ -1,4 +1,4 @@
-import type { CampaignSummary, CampaignView, ManifestView, PackageView } from '../../preload/api.js';
+import type { CampaignNote, CampaignOnAir, CampaignSummary, CampaignView, ManifestView, PackageView } from '../../preload/api.js';
 import { type CampaignState, campaignCounts, type Manifest } from '../firmware/index.js';
 import { toHex } from '../grep/index.js';
 import type { PackageRecord } from '../store/index.js';
@@ -18,7 +18,21 @@ export function manifestView(pkg: PackageRecord): ManifestView {
   return { vendor: pkg.vendor, model: pkg.model, version: pkg.version, sequence: pkg.sequence, size: pkg.size, digest: pkg.digest };
 }
 
-export function campaignSummary(pkg: PackageRecord, state: CampaignState, row: { readonly blockSize: number; readonly sentBytes: number; readonly createdAt: string }): CampaignSummary {
+/** What only a driving service knows: the round on the air, and why a running campaign cannot go on. */
+export interface CampaignLive {
+  readonly onAir: CampaignOnAir;
+  /** a running campaign held up by something that clears by itself (the DC link down), since when (driver clock) */
+  readonly waiting: { readonly reason: string; readonly at: number } | undefined;
+}
+
+const IDLE: CampaignLive = { onAir: { frames: 0, aired: 0, dcQueueSeconds: undefined }, waiting: undefined };
+
+export function campaignSummary(
+  pkg: PackageRecord,
+  state: CampaignState,
+  row: { readonly blockSize: number; readonly sentBytes: number; readonly createdAt: string },
+  live: CampaignLive = IDLE,
+): CampaignSummary {
   return {
     id: state.id,
     packageId: pkg.id,
@@ -31,7 +45,21 @@ export function campaignSummary(pkg: PackageRecord, state: CampaignState, row: {
     meters: Object.keys(state.meters).length,
     sentBytes: row.sentBytes,
     createdAt: row.createdAt,
+    blocksAcknowledged: Object.values(state.meters).reduce((sum, meter) => sum + Math.min(meter.received, state.totalBlocks), 0),
+    onAir: live.onAir,
+    note: campaignNote(state, live.waiting),
   };
+}
+
+const isoAt = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+function campaignNote(state: CampaignState, waiting: CampaignLive['waiting']): CampaignNote | undefined {
+  if (state.status === 'paused' && state.pause) {
+    const { by, reason, resumesItself, at } = state.pause;
+    return { kind: 'paused', by, reason, resumesItself, since: isoAt(at) };
+  }
+  if (waiting && (state.status === 'created' || state.status === 'distributing' || state.status === 'activating')) return { kind: 'waiting', by: 'driver', reason: waiting.reason, resumesItself: true, since: isoAt(waiting.at) };
+  return undefined;
 }
 
 export function campaignView(summary: CampaignSummary, state: CampaignState): CampaignView {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { nodeCrypto, nodeRandom } from '../crypto/node.js';
-import { defaultSubgroupCap, encodeCommand, type Executed, type GrepCrypto, GrepError, KEY_BYTES, KeyManager, type KeyManagerConfig, type Plan, type Random, type SuspicionEntry, toHex } from '../grep/index.js';
-import type { DcLink, DcReport } from '../link/client.js';
+import { defaultSubgroupCap, encodeCommand, type Executed, type GrepCrypto, GrepError, KEY_BYTES, KeyManager, type KeyManagerConfig, kgFingerprint, type Plan, type Random, type SuspicionEntry, toHex } from '../grep/index.js';
+import type { DcReport } from '../link/client.js';
 import type { GroupRecord, KmStore, MeterStatus, OutboxEntry } from '../store/index.js';
 import { CommandConfirmations, CommandRequest, type CommandResult, planCommand } from './commands.js';
-import { Convergence, type ConvergenceResult, grepSource } from './convergence.js';
-import { DurableLink } from './durableLink.js';
+import { Convergence, type ConvergenceProgress, type ConvergenceResult, grepSource, type LoggedMessage } from './convergence.js';
+import { type DcPort, DurableLink, type LinkClock } from './durableLink.js';
 import { ServiceError } from './errors.js';
 import { type OperationInput, type OperatorPlan, planCommission, planOperation, type StoredPlan } from './operations.js';
 import { checkCommissionList, CommissionInput, countByKind, MeterIds, parseCommissioningCsv, PlanId, validate } from './planning.js';
@@ -25,14 +25,23 @@ type RekeyPlan = Exclude<StoredPlan, { operation: 'command' }>;
  * and audit rows and every transfer it will send in one transaction before the first byte leaves
  * (GREP.md §11); the transfers then go out from the outbox, and whatever the DC had not accepted when
  * the process stopped is sent again on the next open. Members ignore an epoch they already hold.
+ * The outbox is also the replay log of §7: a service opened after a restart repairs laggards from the
+ * stored messages of the last LOG_EPOCHS epochs, and prunes what is older once the DC accepted it.
+ * A new operation may execute as soon as the previous one has committed (an eviction never waits for
+ * a rollout's acks): the convergence of the earlier one is taken over by the later one's.
  */
+
+/** epochs of messages kept for replay, in memory and in the outbox */
+export const LOG_EPOCHS = 16;
 
 export interface ServiceOptions {
   readonly store: KmStore;
   readonly group: string;
   /** who is operating, for the history and the audit log */
   readonly actor: string;
-  readonly link: DcLink;
+  readonly link: DcPort;
+  /** the link's clock; by default real time, waits woken by what the DC says (linkTransport) */
+  readonly clock?: LinkClock;
   readonly crypto?: GrepCrypto;
   readonly random?: Random;
   /** seconds to wait for acks once a round is on the medium (Convergence) */
@@ -54,6 +63,15 @@ export interface LeaveCost {
 export interface ExecutionResult extends ConvergenceResult {
   readonly planId: string;
   readonly epochFrom: number;
+}
+
+/** An execution underway: what the screens show after a reload. */
+export interface RunningOperation {
+  readonly planId: string;
+  readonly operation: string;
+  readonly epochFrom: number;
+  readonly epochTo: number;
+  readonly startedAt: string;
 }
 
 
@@ -84,8 +102,12 @@ export class KeyManagerService {
   private readonly config: KeyManagerConfig;
   private readonly group: GroupRecord;
   private readonly detach: () => void;
-  /** the convergence driver repairs one operation at a time */
-  private busy = false;
+  /** rekeys whose convergence is underway; a later one takes over an earlier one's */
+  private readonly running = new Map<string, RunningOperation>();
+  /** group commands being sent and confirmed: one at a time, so their resends stay in order */
+  private sendingCommand = false;
+  /** the members are being asked again after a reconnect */
+  private checking = false;
 
   /** A new group with a fresh KM signing key; its public key goes to the meters at commissioning. */
   static createGroup(store: KmStore, input: { id: number; name: string; plannedSize: number }, actor: string, random: Random = nodeRandom, crypto: GrepCrypto = nodeCrypto): GroupRecord {
@@ -113,9 +135,9 @@ export class KeyManagerService {
     const { signingKey } = store.groupSecrets(this.group.id);
     this.config = { groupId: this.group.id, signingKey, subgroupCap: this.group.subgroupCap, crypto: this.crypto };
     this.km = this.loadKm();
-    this.durable = new DurableLink(store, this.group.id, link, () => this.km.epoch);
-    this.convergence = this.newConvergence();
+    this.durable = new DurableLink(store, this.group.id, link, options.clock);
     this.sync = new SyncTable(store, this.group.id, this.crypto);
+    this.convergence = this.newConvergence();
 
     // marked a tick later, together: one commit per burst of acceptances rather than one per transfer (a
     // mark that a crash loses only means a resend, which the DC drops as a transfer id it has seen)
@@ -128,20 +150,48 @@ export class KeyManagerService {
     const onAccepted = (transfer: number) => {
       if (accepted.push(transfer) === 1) setImmediate(markAccepted);
     };
+    // a DC that restarted has lost its copy of KG (§1): it gets it again, once per link session
+    let keyRestored = false;
     const onMessage = (message: DcReport) => {
+      this.convergence.hear(message);
+      if (message.kind === 'status' && message.status.epoch !== this.km.epoch && !keyRestored) {
+        keyRestored = true;
+        this.durable.sendNew({ kind: 'keyUpdate', purpose: 'key', epoch: this.km.epoch, member: null, payload: this.km.groupKey(), message: null });
+      }
       if (message.kind !== 'report') return;
-      this.convergence.observe(message.reports);
       this.commands.observe(message.reports);
       this.sync.record(message.reports, this.km);
     };
+    let wasUp = link.state?.state === 'up';
+    // the first time up is the connect, not a reconnect
+    let reconnected = wasUp;
+    const onState = () => {
+      const up = link.state.state === 'up';
+      // a restarted DC has lost the frames it held: their windows start now
+      if (up && !wasUp) {
+        this.convergence.linkRestored();
+        keyRestored = false;
+        // a DC that went away may come back restarted: the meters are asked again, and repaired if behind
+        if (reconnected && this.running.size === 0 && !this.checking) void this.reconfirm();
+        reconnected = true;
+      }
+      wasUp = up;
+    };
     link.on('accepted', onAccepted);
     link.on('message', onMessage);
+    link.on('state', onState);
     this.detach = () => {
       link.off('accepted', onAccepted);
       link.off('message', onMessage);
+      link.off('state', onState);
       markAccepted();
     };
-    for (const entry of store.pendingOutbox(this.group.id)) this.durable.dispatch(entry);
+    // what the DC never accepted goes again, each row once under its id; the driver follows the operations' and repairs' rows on the air
+    for (const entry of store.pendingOutbox(this.group.id)) {
+      this.durable.dispatch(entry);
+      if (entry.message) this.convergence.handedOver({ ...entry.message, to: entry.kind === 'broadcast' ? 'all' : entry.member!, epoch: entry.epoch, bytes: entry.payload }, entry.id);
+    }
+    store.transaction(() => store.pruneOutbox(this.group.id, this.km.epoch - LOG_EPOCHS + 1));
   }
 
   get epoch(): number {
@@ -231,7 +281,7 @@ export class KeyManagerService {
   suspect(departed: readonly number[]): { readonly suspected: readonly number[]; readonly record: number } {
     const meters = validate(MeterIds, departed, 'departed meters');
     const { store, actor } = this.options;
-    return this.exclusivelyNow(() => {
+    {
       const epoch = this.km.epoch;
       let entries: readonly SuspicionEntry[];
       try {
@@ -252,7 +302,7 @@ export class KeyManagerService {
         throw error;
       }
       return { suspected: entries.map((entry) => entry.member), record: this.km.suspicion.length };
-    });
+    }
   }
 
   planPeriodicRekey(): OperatorPlan {
@@ -268,12 +318,11 @@ export class KeyManagerService {
     return this.plan({ operation: 'resync', meters: validate(MeterIds, meters, 'meters') });
   }
 
-  /** Runs a plan the operator has seen, then sends and repairs until every member acked or gave up. */
-  execute(planId: string, confirm: { readonly acceptRejected?: boolean } = {}): Promise<ExecutionResult> {
-    return this.exclusively(() => this.executeRekey(planId, confirm));
-  }
-
-  private async executeRekey(planId: string, confirm: { readonly acceptRejected?: boolean }): Promise<ExecutionResult> {
+  /**
+   * Runs a plan the operator has seen, then sends and repairs until every member acked or gave up, or a
+   * later operation took over (`superseded`). Commits synchronously: two executions never interleave.
+   */
+  async execute(planId: string, confirm: { readonly acceptRejected?: boolean } = {}): Promise<ExecutionResult> {
     const { id, stored, secrets } = this.claimPlan(planId);
     if (stored.operation === 'command') throw new ServiceError('BAD_INPUT', `plan ${id} is a group command: run it with executeCommand`);
     if (stored.rejected.length > 0 && !confirm.acceptRejected) {
@@ -282,7 +331,7 @@ export class KeyManagerService {
     const { store } = this.options;
     const epochFrom = this.km.epoch;
     const startedAt = new Date();
-    let committed: { historyId: number; entries: OutboxEntry[]; executed: Executed[] };
+    let committed: { historyId: number; key: OutboxEntry; messages: LoggedMessage[] };
     try {
       const executed = this.run(stored, secrets);
       committed = store.transaction(() => this.commit(id, stored, executed, epochFrom, startedAt));
@@ -295,23 +344,52 @@ export class KeyManagerService {
     if (stored.operation === 'leave' || stored.operation === 'recover') this.options.onRemoved?.(stored.affected);
     this.options.afterCommit?.();
 
-    this.durable.expect(committed.entries);
-    // A batch commits several epochs at once, while the driver records an operation at the epoch the KM
-    // is at: recorded as one operation of the final epoch, a meter the replay log cannot bring up gets
-    // a resync of the final state, and members skip the messages of epochs they already hold.
-    const combined: Executed = { plan: committed.executed[0]!.plan, epoch: this.km.epoch, messages: committed.executed.flatMap((executed) => executed.messages) };
-    const result = await this.convergence.converge(combined);
+    this.durable.expectKey(committed.key);
+    this.running.set(id, { planId: id, operation: stored.operation, epochFrom, epochTo: this.km.epoch, startedAt: startedAt.toISOString() });
+    let result: ConvergenceResult;
+    try {
+      result = await this.convergence.converge({ messages: committed.messages });
+    } finally {
+      this.running.delete(id);
+    }
     this.sync.markUnreachable(result.unreachable);
     store.transaction(() => {
-      store.finishHistory(committed.historyId, new Date(), result.converged ? 'converged' : `unreachable: ${result.unreachable.join(' ')}`);
-      store.audit(this.options.actor, 'result', { plan: id, epoch: result.epoch, converged: result.converged, unreachable: result.unreachable, resyncs: result.resyncs });
+      store.finishHistory(committed.historyId, new Date(), outcome(result));
+      store.audit(this.options.actor, 'result', { plan: id, epoch: result.epoch, converged: result.converged, superseded: result.superseded, unreachable: result.unreachable, resyncs: result.resyncs });
+      store.pruneOutbox(this.group.id, this.km.epoch - LOG_EPOCHS + 1);
     });
     return { ...result, planId: id, epochFrom };
   }
 
+  /** What the sync table says is unknown since the link came back, asked again and repaired; never overlapping itself. */
+  private async reconfirm(): Promise<void> {
+    this.checking = true;
+    try {
+      this.sync.markUnknown();
+      const result = await this.convergence.reconfirm();
+      this.sync.markUnreachable(result.unreachable);
+    } catch (error) {
+      // a store closed meanwhile: the next open repairs from the sync table
+      if (this.options.store.db.open) throw error;
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** The rekeys whose convergence is underway, and where the current epoch stands. */
+  progress(): { readonly running: readonly RunningOperation[]; readonly convergence: ConvergenceProgress } {
+    return { running: [...this.running.values()], convergence: this.convergence.progress() };
+  }
+
   /** Sends a planned group command, resending it (same seq, byte-identical) while targeted meters have not confirmed. */
-  executeCommand(planId: string): Promise<CommandResult> {
-    return this.exclusively(() => this.sendCommand(planId));
+  async executeCommand(planId: string): Promise<CommandResult> {
+    if (this.sendingCommand) throw new ServiceError('BUSY', 'another group command is still being sent and confirmed: wait for it to finish');
+    this.sendingCommand = true;
+    try {
+      return await this.sendCommand(planId);
+    } finally {
+      this.sendingCommand = false;
+    }
   }
 
   private async sendCommand(planId: string): Promise<CommandResult> {
@@ -325,7 +403,7 @@ export class KeyManagerService {
       const seq = store.nextCommandSeq(groupId);
       const sealing = { groupId, epoch: this.km.epoch, kg: this.km.groupKey(), signingKey: this.config.signingKey };
       const payload = encodeCommand(this.crypto, sealing, { seq, selector: stored.selector, action: stored.action });
-      const entry = { kind: 'broadcast' as const, epoch: this.km.epoch, member: null, payload };
+      const entry = { kind: 'broadcast' as const, purpose: 'command' as const, epoch: this.km.epoch, member: null, payload, message: null };
       const historyId = store.addHistory(groupId, { planId: id, operation: 'command', epochFrom: this.km.epoch, epochTo: this.km.epoch, messages: { command: 1 }, bytes: payload.length, actor, startedAt: startedAt.toISOString(), result: 'committed' });
       store.audit(actor, 'execute', { plan: id, operation: 'command', action: stored.action, seq, meters: stored.selector });
       store.consumePlan(id, startedAt);
@@ -339,7 +417,7 @@ export class KeyManagerService {
     this.durable.dispatch(entry);
     await this.durable.wait(this.ackTimeout, () => missing().length === 0);
     for (; missing().length > 0 && resends < (this.options.maxRounds ?? 8); resends++) {
-      this.durable.sendNew({ kind: 'broadcast', epoch: entry.epoch, member: null, payload: entry.payload });
+      this.durable.sendNew(entry);
       await this.durable.wait(this.ackTimeout, () => missing().length === 0);
     }
     const left = missing();
@@ -350,35 +428,20 @@ export class KeyManagerService {
     return { planId: id, seq, action: stored.action, confirmed: targets.filter((meter) => !left.includes(meter)), missing: left, resends };
   }
 
-  /** After open: waits for the resent transfers' acks and repairs the members the sync table shows behind. */
-  catchUp(): Promise<ConvergenceResult> {
-    return this.exclusively(async () => {
-      this.convergence.observe(this.sync.lastReports(this.km));
-      const result = await this.convergence.repair();
-      this.sync.markUnreachable(result.unreachable);
-      return result;
-    });
+  /**
+   * After open, or once meters given up on are back: waits for the resent transfers' acks and repairs
+   * the members the sync table shows behind, by replay from the stored log where it reaches.
+   */
+  async catchUp(): Promise<ConvergenceResult> {
+    const result = await this.convergence.repair();
+    this.sync.markUnreachable(result.unreachable);
+    return result;
   }
 
   status(): { readonly group: string; readonly epoch: number; readonly meters: MeterStatus[] } {
     return { group: this.group.name, epoch: this.km.epoch, meters: this.options.store.meterStatuses(this.group.id) };
   }
 
-  /** The synchronous twin of exclusively(), for changes that send nothing. */
-  private exclusivelyNow<T>(work: () => T): T {
-    if (this.busy) throw new ServiceError('BUSY', 'another operation is still being sent and acknowledged: wait for it to finish');
-    return work();
-  }
-
-  private async exclusively<T>(work: () => Promise<T>): Promise<T> {
-    if (this.busy) throw new ServiceError('BUSY', 'another operation is still being sent and acknowledged: wait for it to finish');
-    this.busy = true;
-    try {
-      return await work();
-    } finally {
-      this.busy = false;
-    }
-  }
 
   /** The plan behind `planId` if it may run now: this group's, not yet run, made at the current epoch. */
   private claimPlan(planId: string): { id: string; stored: StoredPlan; secrets: Uint8Array | undefined } {
@@ -434,15 +497,13 @@ export class KeyManagerService {
     const { store, actor } = this.options;
     const groupId = this.group.id;
     this.checkCommittedEpoch(epochFrom);
-    const entries: OutboxEntry[] = [];
-    const add = (entry: Omit<OutboxEntry, 'id'>) => entries.push({ ...entry, id: store.enqueue(groupId, entry) });
     // the DC's copy of KG first: the driver sends it before the operation's messages (Convergence.converge)
-    add({ kind: 'keyUpdate', epoch: this.km.epoch, member: null, payload: this.km.groupKey() });
-    for (const operation of executed) {
-      for (const message of operation.messages) {
-        add({ kind: message.to === 'all' ? 'broadcast' : 'unicast', epoch: operation.epoch, member: message.to === 'all' ? null : message.to, payload: message.bytes });
-      }
-    }
+    const keyRow = { kind: 'keyUpdate' as const, purpose: 'key' as const, epoch: this.km.epoch, member: null, payload: this.km.groupKey(), message: null };
+    const key = { ...keyRow, id: store.enqueue(groupId, keyRow) };
+    const logged = executed.flatMap((operation) => operation.messages).map((message): LoggedMessage => {
+      const row = { kind: message.to === 'all' ? 'broadcast' as const : 'unicast' as const, purpose: 'rekey' as const, epoch: message.epoch, member: message.to === 'all' ? null : message.to, payload: message.bytes, message: { type: message.type, audience: message.audience } };
+      return { ...message, row: store.enqueue(groupId, row) };
+    });
     store.saveGroupState(groupId, this.km.epoch, this.km.snapshot());
     if (stored.operation === 'commission') {
       stored.meters.forEach((meter, index) => {
@@ -472,7 +533,7 @@ export class KeyManagerService {
     const historyId = store.addHistory(groupId, { planId, operation: stored.operation, epochFrom, epochTo: this.km.epoch, messages, bytes, actor, startedAt: startedAt.toISOString(), result: 'committed' });
     store.audit(actor, 'execute', { plan: planId, operation: stored.operation, epochFrom, epochTo: this.km.epoch, meters: stored.affected, messages, bytes });
     store.consumePlan(planId, new Date());
-    return { historyId, entries, executed: [...executed] };
+    return { historyId, key, messages: logged };
   }
 
   /**
@@ -495,7 +556,22 @@ export class KeyManagerService {
     return KeyManager.restore(this.config, this.options.store.groupSecrets(this.group.id).state, this.random);
   }
 
+  /**
+   * A driver that knows the stored log of the last LOG_EPOCHS epochs and what the sync table says each
+   * member last acked: after a restart it repairs by replay, not by resync.
+   */
   private newConvergence(): Convergence {
-    return new Convergence(grepSource(this.km), this.durable, { crypto: this.crypto, ackTimeout: this.ackTimeout, maxRounds: this.options.maxRounds ?? 8 });
+    const stored = this.options.store.storedLog(this.group.id, this.km.epoch - LOG_EPOCHS);
+    const fingerprints = new Map([...stored.groupKeys].map(([epoch, kg]) => [epoch, kgFingerprint(this.crypto, kg)] as const));
+    const convergence = new Convergence(grepSource(this.km), this.durable, { crypto: this.crypto, ackTimeout: this.ackTimeout, maxRounds: this.options.maxRounds ?? 8, logEpochs: LOG_EPOCHS }, { messages: stored.messages, fingerprints });
+    convergence.observe(this.sync.lastReports(this.km));
+    return convergence;
   }
+}
+
+/** The history's result line for a convergence. */
+function outcome(result: ConvergenceResult): string {
+  if (result.converged) return 'converged';
+  if (result.superseded) return `continued by the operation to epoch ${result.epoch}${result.queuedAtDc.length > 0 ? `; ${result.queuedAtDc.length} meters still queued at the DC` : ''}`;
+  return `unreachable: ${result.unreachable.join(' ')}`;
 }

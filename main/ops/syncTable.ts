@@ -24,6 +24,11 @@ export class SyncTable {
     });
   }
 
+  /** After the DC link came back: what the meters said before is no longer known to hold. */
+  markUnknown(): void {
+    this.store.transaction(() => this.store.markSyncUnknown(this.groupId));
+  }
+
   markUnreachable(meters: readonly number[]): void {
     const sync = new Map(this.store.syncStates(this.groupId).map((row) => [row.meterId, row]));
     this.store.transaction(() => {

@@ -51,6 +51,8 @@ export function openDatabase(path: string, { readOnly = false }: OpenOptions = {
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before the outbox is sent, which is the whole point of §11
     db.pragma('synchronous = FULL');
+    // a campaign's frames swell the WAL to megabytes; once checkpointed it shrinks back to this
+    db.pragma('journal_size_limit = 1048576');
     db.pragma('foreign_keys = ON');
     return db;
   } catch (error) {

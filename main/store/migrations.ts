@@ -79,4 +79,49 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `PRAGMA application_id = ${APPLICATION_ID}`,
     'ALTER TABLE audit_head ADD COLUMN mac TEXT',
   ],
+  // the outbox is the replay log (GREP.md §7, §11): each row says why it was sent and, for a GREP
+  // message, its type and audience, so convergence replays from stored rows after a restart; rows from
+  // before this version are 'legacy': sent again if pending, never replayed, pruned once accepted
+  [
+    `ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'legacy' CHECK (purpose IN ('legacy', 'rekey', 'repair', 'key', 'command', 'firmware'))`,
+    'ALTER TABLE outbox ADD COLUMN message TEXT',
+    'CREATE INDEX outbox_log ON outbox (group_id, purpose, epoch)',
+  ],
+  // which vendor keys each meter model's meters trust (modelKeys.ts): staging and push refuse a
+  // package the model's meters would reject. The simulator's models (sim/fleet.ts METER_MODELS) trust the
+  // demo vendor key (resources/firmware/demo-vendor.pub): recorded for every group there is and, by the
+  // trigger, every group created later. The record adds no trust of its own: staging still needs the
+  // key among the staging-trusted keys (firmware_keys)
+  [
+    `CREATE TABLE model_trusted_keys (
+      group_id INTEGER NOT NULL REFERENCES groups(id), model TEXT NOT NULL, public_key BLOB NOT NULL, label TEXT NOT NULL,
+      added_at TEXT NOT NULL, PRIMARY KEY (group_id, model, public_key))`,
+    `CREATE VIEW demo_model_trust (model, public_key, label) AS
+      SELECT column1, x'cabf0338117450f0841f46a03d57dae4a2cdbe35b3768f64fc70339e8addb15b', 'demo vendor (simulator)'
+      FROM (VALUES ('GX-110 single-phase'), ('GX-310 three-phase'), ('GX-320 three-phase CT'), ('GX-90 prepayment'))`,
+    `INSERT INTO model_trusted_keys (group_id, model, public_key, label, added_at)
+      SELECT groups.id, model, public_key, label, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM groups, demo_model_trust`,
+    `CREATE TRIGGER groups_demo_model_trust AFTER INSERT ON groups BEGIN
+      INSERT INTO model_trusted_keys (group_id, model, public_key, label, added_at)
+      SELECT NEW.id, model, public_key, label, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM demo_model_trust;
+    END`,
+  ],
+  // a sync state the meters have not confirmed since the DC link came back is 'unknown' (shown so
+  // until they are heard from): SQLite cannot widen a CHECK in place, so the table is rebuilt
+  [
+    `CREATE TABLE sync_state_v7 (
+      group_id INTEGER NOT NULL REFERENCES groups(id), meter_id INTEGER NOT NULL, acked_epoch INTEGER, fingerprint TEXT,
+      last_seen TEXT, status TEXT NOT NULL CHECK (status IN ('in sync', 'lagging', 'unreachable', 'unknown', 'removed')),
+      PRIMARY KEY (group_id, meter_id))`,
+    'INSERT INTO sync_state_v7 SELECT group_id, meter_id, acked_epoch, fingerprint, last_seen, status FROM sync_state',
+    'DROP TABLE sync_state',
+    'ALTER TABLE sync_state_v7 RENAME TO sync_state',
+  ],
+  // each meter's disconnector as its last command confirmation said (GREP.md §10): kept, so a restart
+  // does not turn every disconnector back to "unknown"; a confirmation of an older seq never overrides
+  [
+    `CREATE TABLE disconnector_states (
+      group_id INTEGER NOT NULL REFERENCES groups(id), meter_id INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+      seq INTEGER NOT NULL, reported_at TEXT NOT NULL, PRIMARY KEY (group_id, meter_id))`,
+  ],
 ];

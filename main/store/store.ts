@@ -6,6 +6,7 @@ import { StoreError } from './errors.js';
 import { FirmwareRepo } from './firmwareRepo.js';
 import { type ScryptCost, Sealer } from './sealing.js';
 import { WriterLock } from './writerLock.js';
+import type { Audience, MessageType, Outgoing } from '../grep/index.js';
 
 /*
  * The Key Manager's repositories over one SQLite file. Secrets go in and out of here only through the
@@ -32,7 +33,8 @@ export interface MemberRecord {
   readonly status: MemberStatus;
 }
 
-export type SyncStatus = 'in sync' | 'lagging' | 'unreachable' | 'removed';
+/** 'unknown': said before the DC link dropped, not confirmed by the meter since */
+export type SyncStatus = 'in sync' | 'lagging' | 'unreachable' | 'unknown' | 'removed';
 export interface SyncRecord {
   readonly meterId: number;
   readonly ackedEpoch: number | null;
@@ -62,13 +64,42 @@ export interface HistoryRecord {
 }
 
 export type OutboxKind = 'broadcast' | 'unicast' | 'keyUpdate';
+/**
+ * Why a transfer was sent: an operation's own message ('rekey', the replay log), a repair of one
+ * ('repair'), the DC's KG ('key'), a group command, a firmware campaign frame; 'legacy' for rows
+ * written before the outbox said.
+ */
+export type OutboxPurpose = 'legacy' | 'rekey' | 'repair' | 'key' | 'command' | 'firmware';
+/** For a row that carries a GREP message: what the core said of it when it built it. */
+export interface OutboxMessage {
+  readonly type: MessageType;
+  readonly audience: Audience;
+}
 export interface OutboxEntry {
   readonly id: number;
   readonly epoch: number;
   readonly kind: OutboxKind;
+  readonly purpose: OutboxPurpose;
   readonly member: number | null;
   /** a GREP message (already encrypted), or for keyUpdate the DC's KG, opened */
   readonly payload: Uint8Array;
+  readonly message: OutboxMessage | null;
+}
+
+/** An operation's stored messages from some epoch on, and the KGs of those epochs (from the DC's key rows). */
+export interface StoredLog {
+  readonly messages: readonly (Outgoing & { readonly row: number })[];
+  readonly groupKeys: ReadonlyMap<number, Uint8Array>;
+}
+
+interface OutboxRow {
+  id: number;
+  epoch: number;
+  kind: OutboxKind;
+  purpose: OutboxPurpose;
+  member: number | null;
+  payload: Buffer;
+  message: string | null;
 }
 
 export interface PlanRecord {
@@ -289,6 +320,12 @@ export class KmStore {
     return (this.db.prepare('SELECT meter_id AS meterId, serial, model, subgroup, position, joined_epoch AS joinedEpoch, removed_epoch AS removedEpoch, status FROM members WHERE group_id = ? ORDER BY meter_id').all(groupId)) as MemberRecord[];
   }
 
+  /** Every current member's sync state becomes 'unknown' until the meter is heard from again. */
+  markSyncUnknown(groupId: number): void {
+    this.guard();
+    this.db.prepare(`UPDATE sync_state SET status = 'unknown' WHERE group_id = ? AND status <> 'removed'`).run(groupId);
+  }
+
   saveSync(groupId: number, sync: SyncRecord): void {
     this.guard();
     this.db.prepare(`INSERT INTO sync_state (group_id, meter_id, acked_epoch, fingerprint, last_seen, status) VALUES (?, ?, ?, ?, ?, ?)
@@ -298,11 +335,20 @@ export class KmStore {
 
   /** Every member with its sync state, in one query: the group view at 10^5 meters reads this on every refresh. */
   meterStatuses(groupId: number): MeterStatus[] {
+    return this.meterStatusRows('', groupId);
+  }
+
+  /** One meter ever commissioned into the group, left or not, with its sync state; undefined for any other. */
+  meterStatus(groupId: number, meterId: number): MeterStatus | undefined {
+    return this.meterStatusRows('AND m.meter_id = ?', groupId, meterId)[0];
+  }
+
+  private meterStatusRows(filter: string, ...parameters: number[]): MeterStatus[] {
     const rows = this.db
       .prepare(`SELECT m.meter_id AS meterId, m.serial, m.model, m.subgroup, m.position, m.joined_epoch AS joinedEpoch, m.removed_epoch AS removedEpoch,
           m.status, s.meter_id AS syncMeter, s.acked_epoch AS ackedEpoch, s.fingerprint, s.last_seen AS lastSeen, s.status AS syncStatus
-        FROM members m LEFT JOIN sync_state s ON s.group_id = m.group_id AND s.meter_id = m.meter_id WHERE m.group_id = ? ORDER BY m.meter_id`)
-      .all(groupId) as (MemberRecord & { syncMeter: number | null; ackedEpoch: number | null; fingerprint: string | null; lastSeen: string | null; syncStatus: SyncStatus })[];
+        FROM members m LEFT JOIN sync_state s ON s.group_id = m.group_id AND s.meter_id = m.meter_id WHERE m.group_id = ? ${filter} ORDER BY m.meter_id`)
+      .all(...parameters) as (MemberRecord & { syncMeter: number | null; ackedEpoch: number | null; fingerprint: string | null; lastSeen: string | null; syncStatus: SyncStatus })[];
     return rows.map(({ syncMeter, ackedEpoch, fingerprint, lastSeen, syncStatus, ...member }) => ({
       ...member,
       sync: syncMeter === null ? undefined : { meterId: syncMeter, ackedEpoch, fingerprint, lastSeen, status: syncStatus },
@@ -341,17 +387,62 @@ export class KmStore {
   /** Adds a transfer; its id is its transfer id on the link. A keyUpdate carries KG and is sealed. */
   enqueue(groupId: number, entry: Omit<OutboxEntry, 'id'>): number {
     this.guard();
-    const insert = this.db.prepare('INSERT INTO outbox (group_id, epoch, kind, member, payload, state) VALUES (?, ?, ?, ?, ?, \'pending\')');
-    if (entry.kind !== 'keyUpdate') return Number(insert.run(groupId, entry.epoch, entry.kind, entry.member, entry.payload).lastInsertRowid);
-    const id = Number(insert.run(groupId, entry.epoch, entry.kind, null, new Uint8Array(0)).lastInsertRowid);
+    const insert = this.db.prepare('INSERT INTO outbox (group_id, epoch, kind, purpose, member, payload, message, state) VALUES (?, ?, ?, ?, ?, ?, ?, \'pending\')');
+    const message = entry.message ? JSON.stringify(entry.message) : null;
+    if (entry.kind !== 'keyUpdate') return Number(insert.run(groupId, entry.epoch, entry.kind, entry.purpose, entry.member, entry.payload, message).lastInsertRowid);
+    const id = Number(insert.run(groupId, entry.epoch, entry.kind, entry.purpose, null, new Uint8Array(0), null).lastInsertRowid);
     this.db.prepare('UPDATE outbox SET payload = ? WHERE id = ?').run(this.sealer.seal(entry.payload, `outbox:${id}:kg`), id);
     return id;
   }
 
   pendingOutbox(groupId: number): OutboxEntry[] {
-    const rows = this.db.prepare('SELECT id, epoch, kind, member, payload FROM outbox WHERE group_id = ? AND state = \'pending\' ORDER BY id').all(groupId) as
-      { id: number; epoch: number; kind: OutboxKind; member: number | null; payload: Buffer }[];
-    return rows.map((row) => ({ ...row, payload: row.kind === 'keyUpdate' ? this.sealer.open(row.payload, `outbox:${row.id}:kg`) : bytes(row.payload) }));
+    const rows = this.db.prepare('SELECT id, epoch, kind, purpose, member, payload, message FROM outbox WHERE group_id = ? AND state = \'pending\' ORDER BY id').all(groupId) as OutboxRow[];
+    return rows.map((row) => this.outboxEntry(row));
+  }
+
+  /**
+   * The replay log (GREP.md §7) from `afterEpoch` on: every operation's messages of the later epochs in
+   * the order they were committed, and the KG of each of those epochs that has a key row.
+   */
+  storedLog(groupId: number, afterEpoch: number): StoredLog {
+    const rows = this.db.prepare('SELECT id, epoch, kind, purpose, member, payload, message FROM outbox WHERE group_id = ? AND purpose IN (\'rekey\', \'key\') AND epoch > ? ORDER BY id').all(groupId, afterEpoch) as OutboxRow[];
+    const messages: (Outgoing & { row: number })[] = [];
+    const groupKeys = new Map<number, Uint8Array>();
+    for (const entry of rows.map((row) => this.outboxEntry(row))) {
+      if (entry.kind === 'keyUpdate') groupKeys.set(entry.epoch, entry.payload);
+      else if (entry.message) messages.push({ ...entry.message, to: entry.kind === 'broadcast' ? 'all' : entry.member!, epoch: entry.epoch, bytes: entry.payload, row: entry.id });
+    }
+    return { messages, groupKeys };
+  }
+
+  /**
+   * Retention: deletes the accepted rows convergence can no longer need, i.e. every accepted row but
+   * the operations' messages and KGs of epochs from `keepFromEpoch` on. Pending rows always stay (they
+   * are still to be sent); ids never repeat (AUTOINCREMENT). Returns how many rows went.
+   */
+  pruneOutbox(groupId: number, keepFromEpoch: number): number {
+    this.guard();
+    return this.db.prepare(`DELETE FROM outbox WHERE group_id = ? AND state = 'accepted' AND (purpose NOT IN ('rekey', 'key') OR epoch < ?)`).run(groupId, keepFromEpoch).changes;
+  }
+
+  /** The outbox's rows by purpose (every row holds its payload until it is pruned). */
+  outboxCounts(groupId: number): Record<OutboxPurpose, number> {
+    const counts: Record<OutboxPurpose, number> = { legacy: 0, rekey: 0, repair: 0, key: 0, command: 0, firmware: 0 };
+    const rows = this.db.prepare('SELECT purpose, count(*) AS n FROM outbox WHERE group_id = ? GROUP BY purpose').all(groupId) as { purpose: OutboxPurpose; n: number }[];
+    for (const row of rows) counts[row.purpose] = row.n;
+    return counts;
+  }
+
+  private outboxEntry(row: OutboxRow): OutboxEntry {
+    return {
+      id: row.id,
+      epoch: row.epoch,
+      kind: row.kind,
+      purpose: row.purpose,
+      member: row.member,
+      payload: row.kind === 'keyUpdate' ? this.sealer.open(row.payload, `outbox:${row.id}:kg`) : bytes(row.payload),
+      message: row.message === null ? null : (JSON.parse(row.message) as OutboxMessage),
+    };
   }
 
   /** In one transaction: a campaign round is a thousand transfers, and a commit each would be a thousand syncs. */

@@ -1,14 +1,10 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import type { GrepApi, GrepEvent, SessionInfo } from '../../preload/api.js';
 import { errorText } from './logic/format.js';
+import type { StatusMessage } from './logic/statusLine.js';
 import { throttle } from './logic/throttle.js';
 
-export interface StatusMessage {
-  readonly kind: 'error' | 'info';
-  readonly code: string;
-  readonly message: string;
-  readonly at: string;
-}
+export type { StatusMessage } from './logic/statusLine.js';
 
 export interface AppContextValue {
   readonly api: GrepApi;
@@ -16,6 +12,10 @@ export interface AppContextValue {
   /** shows the error's code and message in the status line; nothing is swallowed */
   readonly report: (error: unknown, what?: string) => void;
   readonly inform: (message: string) => void;
+  /** the action `what` succeeded: an error it left on the status line is stale */
+  readonly settle: (what: string) => void;
+  /** times the back end came back after being unreachable: what was fetched before may be stale */
+  readonly reconnects: number;
 }
 
 export const AppContext = createContext<AppContextValue | undefined>(undefined);
@@ -26,9 +26,10 @@ export function useApp(): AppContextValue {
   return value;
 }
 
-export function statusFromError(error: unknown, what?: string): StatusMessage {
+/** `world`: statusWorld() now, so the error goes when the state it describes changes */
+export function statusFromError(error: unknown, what: string | undefined, world: string): StatusMessage {
   const { code, message } = errorText(error);
-  return { kind: 'error', code, message: what ? `${what}: ${message}` : message, at: new Date().toISOString() };
+  return { kind: 'error', code, message: what ? `${what}: ${message}` : message, at: new Date().toISOString(), what, world };
 }
 
 /** Calls `listener` for each event of the given types while mounted. */
@@ -52,11 +53,12 @@ export interface Resource<T> {
 }
 
 /**
- * Fetches once on mount and again (throttled) on each event of `refetchOn`; failures go to the status
- * line and keep the last good data on screen.
+ * Fetches once on mount, again (throttled) on each event of `refetchOn`, and again when the back end
+ * comes back after being unreachable (the events of the gap are lost); failures go to the status line
+ * and keep the last good data on screen.
  */
 export function useResource<T>(fetch: (api: GrepApi) => Promise<T>, refetchOn: readonly GrepEvent['type'][], deps: readonly unknown[] = [], throttleMs = 400): Resource<T> {
-  const { api, report } = useApp();
+  const { api, report, reconnects } = useApp();
   const [data, setData] = useState<T | undefined>(undefined);
   const [loading, setLoading] = useState(true);
   const fetchRef = useRef(fetch);
@@ -78,7 +80,7 @@ export function useResource<T>(fetch: (api: GrepApi) => Promise<T>, refetchOn: r
         report(error);
       },
     );
-  }, [api, report, ...deps]);
+  }, [api, report, reconnects, ...deps]);
 
   useEffect(() => {
     load();
@@ -95,15 +97,20 @@ export function useResource<T>(fetch: (api: GrepApi) => Promise<T>, refetchOn: r
   return { data, loading, reload: load };
 }
 
-/** Runs an async action with a busy flag; errors go to the status line and come back as undefined. */
+/**
+ * Runs an async action with a busy flag; errors go to the status line and come back as undefined, and
+ * a success clears the error an earlier attempt of the same `what` left there.
+ */
 export function useAction() {
-  const { report } = useApp();
+  const { report, settle } = useApp();
   const [busy, setBusy] = useState(false);
   const run = useCallback(
     async <T,>(action: () => Promise<T>, what?: string): Promise<T | undefined> => {
       setBusy(true);
       try {
-        return await action();
+        const result = await action();
+        if (what !== undefined) settle(what);
+        return result;
       } catch (error) {
         report(error, what);
         return undefined;
@@ -111,7 +118,7 @@ export function useAction() {
         setBusy(false);
       }
     },
-    [report],
+    [report, settle],
   );
   return { busy, run };
 }

@@ -3,7 +3,8 @@
  * page.addInitScript, so it must be self-contained (Playwright serialises its source). It lets the
  * screens be driven at 10^5 members without a back end; the real flows run in console.e2e.ts.
  */
-export function installMockGrep(options: { readonly members: number }): void {
+/** `records`: that many History and audit rows, some with hundreds of meters in a result or detail (records.e2e.ts); 40 and 500 plain ones without it */
+export function installMockGrep(options: { readonly members: number; readonly records?: number }): void {
   type Listener = (event: unknown) => void;
   const listeners = new Set<Listener>();
   const emit = (event: unknown) => listeners.forEach((l) => l(event));
@@ -48,7 +49,14 @@ export function installMockGrep(options: { readonly members: number }): void {
   });
   const campaigns: any[] = [];
   const fail = (code: string, message: string) => Promise.reject(Object.assign(new Error(message), { code }));
-  const history = Array.from({ length: 40 }, (_, i) => ({ id: i + 1, planId: `p${i}`, operation: ['commission', 'leave', 'periodic', 'recover'][i % 4]!, epochFrom: i, epochTo: i + 1, messages: { rekey: 2, welcome: i }, bytes: 400 + i * 50, actor: 'operator', startedAt: now(), finishedAt: now(), durationMs: 120 + i * 30, result: i === 3 ? 'failed' : 'ok' }));
+  const records = options.records;
+  /** 412 meters from the i-th on, every 50th missing: ranges with gaps */
+  const manyMeters = (i: number) => members.slice(i % 100, (i % 100) + 430).map((m) => m.meterId).filter((id) => id % 50 !== 0).slice(0, 412);
+  const history = Array.from({ length: records ?? 40 }, (_, i) => ({ id: i + 1, planId: `p${i}`, operation: ['commission', 'leave', 'periodic', 'recover'][i % 4]!, epochFrom: i, epochTo: i + 1, messages: { rekey: 2, welcome: i }, bytes: 400 + i * 50, actor: 'operator', startedAt: now(), finishedAt: now(), durationMs: 120 + i * 30, result: i === 3 ? 'failed' : records !== undefined && i % 25 === 4 ? `unreachable: ${manyMeters(i).join(' ')}` : 'ok' }));
+  const auditRow = (i: number) =>
+    records !== undefined && i % 10 === 1
+      ? { actor: i % 20 === 1 ? 'technician' : 'operator', action: 'execute', detail: JSON.stringify({ plan: `p${i}`, operation: 'commission', meters: manyMeters(i), note: i === 1 ? '=HYPERLINK("http://x")\u001b' : undefined }) }
+      : { actor: 'operator', action: ['unlock', 'commission', 'leave'][i % 3]!, detail: JSON.stringify({ meters: [i], epoch: i }) };
   const api = {
     appInfo: async () => ({ name: 'grep-key-manager', version: '0.1.0', protocolVersion: 1 }),
     session: async () => ({ state, storePath: '/tmp/mock/store.db', simulated: true, group: state === 'ready' ? group() : undefined }),
@@ -115,13 +123,16 @@ export function installMockGrep(options: { readonly members: number }): void {
       if (p.confirmation !== undefined && o.confirmation !== p.confirmation) return fail('CONFIRMATION', 'confirmation does not match');
       return { planId, seq: 4, action: 'open', confirmed: p.affected.slice(1), missing: p.affected.slice(0, 1), resends: 2 };
     },
+    runningOperations: async () => [],
     simulatedFleetCsv: async () => 'id,serial,model,nodeKey\n' + members.slice(0, 300).map((m) => `${m.meterId},${m.serial.replace(/[,"]/g, '')},${m.model},${'00'.repeat(16)}`).join('\n'),
     trustedKeys: async () => [{ label: 'demo vendor', publicKey: 'cd'.repeat(32), addedAt: now() }],
     trustKey: async (label: string, publicKey: string) => [{ label, publicKey, addedAt: now() }],
+    modelTrust: async () => [{ model: 'GX-110', members: 2000, keys: [{ label: 'demo vendor', publicKey: 'cd'.repeat(32), addedAt: now() }] }],
+    trustKeyForModel: async (input: { model: string; publicKey: string; label?: string }) => [{ model: input.model, members: 2000, keys: [{ label: input.label ?? 'demo vendor', publicKey: input.publicKey, addedAt: now() }] }],
     stageFirmware: async () => {
       const manifest = { vendor: 'Acme', model: 'GX-110', version: '2.1.0', sequence: 5, size: 65_536, digest: 'ef'.repeat(32) };
       const checks = ['format', 'signature', 'size', 'digest', 'model', 'sequence'].map((check) => ({ check, status: 'passed', detail: `${check} ok` }));
-      return { checks, manifest, staged: { id: 1, manifest, packageDigest: '12'.repeat(32), stagedAt: now() } };
+      return { checks, manifest, staged: { id: 1, manifest, packageDigest: '12'.repeat(32), stagedAt: now() }, warnings: [] };
     },
     firmwarePackages: async () => [{ id: 1, manifest: { vendor: 'Acme', model: 'GX-110', version: '2.1.0', sequence: 5, size: 65_536, digest: 'ef'.repeat(32) }, packageDigest: '12'.repeat(32), stagedAt: now() }],
     pushFirmware: async (input: any) => {
@@ -136,7 +147,7 @@ export function installMockGrep(options: { readonly members: number }): void {
     resumeCampaign: async (id: number) => campaigns[id - 1],
     cancelCampaign: async (id: number) => Object.assign(campaigns[id - 1], { status: 'cancelled' }),
     activateCampaign: async (id: number, o: any) => (o.confirmation === String(id) ? Object.assign(campaigns[id - 1], { status: 'completed' }) : fail('CONFIRMATION', 'type the campaign id')),
-    auditLog: async () => Array.from({ length: 500 }, (_, i) => ({ id: i + 1, at: now(), actor: 'operator', action: ['unlock', 'commission', 'leave'][i % 3]!, detail: JSON.stringify({ meters: [i], epoch: i }), hash: (i.toString(16) + 'a'.repeat(64)).slice(0, 64) })),
+    auditLog: async () => Array.from({ length: records ?? 500 }, (_, i) => ({ id: i + 1, at: now(), ...auditRow(i), hash: (i.toString(16) + 'a'.repeat(64)).slice(0, 64) })),
     verifyAudit: async () => ({ ok: true, rows: 500 }),
     subscribe: (listener: Listener) => {
       listeners.add(listener);

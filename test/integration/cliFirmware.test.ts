@@ -132,15 +132,17 @@ describe('grepctl fw: staging and a campaign against the simulated DC', () => {
     expect(run.stdout).toContain(`${check} check failed`);
     const doc = await json(['fw', 'stage', file], 6);
     expect(doc).toMatchObject({ ok: false, staged: null, error: { code: CHECK_CODES[check], check } });
-    expect(doc.checks.map((result: any) => result.check)).toEqual(['format', 'signature', 'size', 'digest', 'model', 'sequence']);
+    expect(doc.checks.map((result: any) => result.check)).toEqual(['format', 'signature', 'size', 'digest', 'model', 'sequence', 'trust']);
     expect(doc.checks.find((result: any) => result.check === check).status).toBe('failed');
     return doc;
   }
 
   it('refuses an untrusted, a foreign-model, a rollback and a corrupt package, naming the check, and keeps none', async () => {
     await refused(await packed('untrusted-yet', { seq: 2 }), 'signature');
-    const trusted = await json(['fw', 'trust', '--key', path('vendor.pub'), '--label', 'acme']);
+    // the simulated meters were started with --vendor-key vendor.pub: --model records it for their model too
+    const trusted = await json(['fw', 'trust', '--key', path('vendor.pub'), '--label', 'acme', '--model', MODEL]);
     expect(trusted.trusted).toEqual([expect.objectContaining({ label: 'acme', publicKey: toHex(readPublicKey(path('vendor.pub'))) })]);
+    expect(trusted.models.find((entry: any) => entry.model === MODEL)).toMatchObject({ members: METERS, keys: [{ label: 'acme' }] });
     const again = await grepctl(['fw', 'trust', '--key', path('vendor.pub'), '--label', 'acme-2']);
     expect(again.stdout).toContain('already trusted as acme');
     expect((await grepctl(['fw', 'trust', '--key', path('km.pub.missing'), '--label', 'x'])).code).toBe(2);
@@ -150,10 +152,11 @@ describe('grepctl fw: staging and a campaign against the simulated DC', () => {
     await refused(await packed('wrong-model', { seq: 2, model: 'ZX-9' }), 'model');
     await refused(await packed('rollback', { seq: 1 }), 'sequence');
     const corrupt = await refused(path('truncated.grpf'), 'format');
-    expect(corrupt.checks.filter((result: any) => result.status === 'skipped')).toHaveLength(5);
+    expect(corrupt.checks.filter((result: any) => result.status === 'skipped')).toHaveLength(6);
 
     expect((await json(['fw', 'packages'])).packages).toEqual([]);
-  });
+    // sixteen grepctl processes, each opening the store under the real scrypt cost
+  }, 150_000);
 
   it('stages, pushes to every meter, activates, and the simulated meters run the new image', async () => {
     const image = randomBytes(2_500);

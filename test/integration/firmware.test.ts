@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
-import { type CampaignSend, pack } from '../../main/firmware/index.js';
+import { pack } from '../../main/firmware/index.js';
 import { equalBytes, toHex } from '../../main/grep/index.js';
 import type { DcLink } from '../../main/link/client.js';
 import { FirmwareService } from '../../main/ops/firmware.js';
+import { readRound } from '../../main/ops/campaignFrames.js';
 import { KeyManagerService } from '../../main/ops/service.js';
 import { KmStore } from '../../main/store/index.js';
 import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
@@ -87,7 +88,8 @@ async function bench(loss = 0.05) {
   if (!commission.converged) expect((await km.kms.catchUp()).converged).toBe(true);
   // and the campaigns start on an idle medium, so what the tests time is theirs
   await waitFor('the DC idle', () => sim.dc.idle, 30_000);
-  km.firmware.trustKey('acme', crypto.publicKey(vendorKey));
+  // the meters were started with this vendor key: recorded for their model, and trusted for staging
+  km.firmware.trustKeyForModel(MODEL, crypto.publicKey(vendorKey), 'acme');
   const [v2, v3] = [packageV2, packageV3].map((bytes) => km.firmware.stage(bytes).staged!.id);
   return { store, sim, km, connect, v2: v2!, v3: v3! };
 }
@@ -168,7 +170,7 @@ describe('firmware campaigns over the DC link (GREP.md §10)', () => {
     await codedCampaign(setup, setup.v3);
   }, 90_000);
 
-  it('resumes after a KM restart mid-campaign, from the stored round and under fresh transfer ids', async () => {
+  it('resumes after a KM restart mid-campaign: the stored round is not sent again, later rounds go under fresh transfer ids', async () => {
     const { store, sim, v3 } = setup;
     const pushed = setup.km.firmware.push({ packageId: v3 });
     const before = lastOutboxId(store);
@@ -176,8 +178,7 @@ describe('firmware campaigns over the DC link (GREP.md §10)', () => {
     await waitFor('round 1 partly accepted', () => setup.km.link.pending().length < 30, 10_000);
     await setup.km.stop();
     expect(store.firmware.campaign(1, pushed.id)).toMatchObject({ status: 'distributing' });
-    const round = (JSON.parse(store.firmware.campaign(1, pushed.id)!.roundSends) as CampaignSend[]).length;
-    const stoppedAt = lastOutboxId(store);
+    const round = readRound(store.firmware.campaign(1, pushed.id)!.roundSends).sends.length;
     expect(round).toBeGreaterThan(0);
 
     setup.km = await setup.connect();
@@ -186,9 +187,7 @@ describe('firmware campaigns over the DC link (GREP.md §10)', () => {
     expect(holding(sim, pushed.id, 'verified')).toEqual(everyone);
     // the resumed rounds went out under ids above everything sent before the restart
     expect(before).toBeGreaterThan(0);
-    // the first thing the restarted service sent is the stored round again, frame for frame, under new ids
-    const payloads = (from: number, to: number) => (store.db.prepare('SELECT payload FROM outbox WHERE id > ? AND id <= ? ORDER BY id').all(from, to) as { payload: Buffer }[]).map((row) => toHex(row.payload));
-    expect(payloads(stoppedAt, stoppedAt + round)).toEqual(payloads(stoppedAt - round, stoppedAt));
+    // that the stored round is not sent again is counted per frame at the DC in test/integration/campaignRestart.test.ts
     setup.km.firmware.cancel(pushed.id);
   }, 60_000);
 

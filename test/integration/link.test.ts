@@ -140,7 +140,7 @@ describe('DC link over TCP', () => {
   it('keeps DC reports made while no KM is connected, bounded, and delivers them once one is', async () => {
     const r = await rig({ endpoint: { tcp }, connect: tcpTo, kmKey: seededRandom(3)(32) });
     await waitFor('refused', () => r.link.state.state === 'refused');
-    const statuses = Array.from({ length: 1_030 }, (_, queued) => ({ kind: 'status', status: { meters: 200, queued, epoch: 3, airtimeSeconds: 1.5 } }) as const);
+    const statuses = Array.from({ length: 1_030 }, (_, queued) => ({ kind: 'status', status: { meters: 200, queued, epoch: 3, airtimeSeconds: 1.5, queuedSeconds: queued * 0.25 } }) as const);
     for (const status of statuses) r.endpoint.send(status);
     expect(r.endpoint.droppedReports).toBe(6); // the outbox keeps the newest 1,024
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deliverDirectly, grepGroup, Medium, seededFleet } from '../../bench/medium.js';
-import { equalBytes, type Executed } from '../../main/grep/index.js';
+import { equalBytes, everyMember, type Executed, oneMember } from '../../main/grep/index.js';
 import { grepSource } from '../../main/ops/convergence.js';
 
 const LOSSLESS = { loss: 0, rate: 5000, latency: 0.02, seed: 7 };
@@ -29,7 +29,7 @@ describe('bench medium', () => {
       };
     }
     const bytes = new Uint8Array(20);
-    deliverDirectly(fleet, [1, 2], [{ type: 'ROSTER', to: 'all', bytes }, { type: 'SEED', to: 3, bytes }]);
+    deliverDirectly(fleet, [1, 2], [{ type: 'ROSTER', to: 'all', epoch: 1, audience: everyMember, bytes }, { type: 'SEED', to: 3, epoch: 1, audience: oneMember(3), bytes }]);
     expect(heard).toEqual([1, 2, 3]);
   });
 

@@ -45,6 +45,9 @@ function campaign(status: CampaignView['status'], perMeter: CampaignMeterView[])
     meters: perMeter.length,
     sentBytes: 4_321,
     createdAt: '2026-11-25T17:00:00.000Z',
+    blocksAcknowledged: perMeter.reduce((sum, row) => sum + row.received, 0),
+    onAir: { frames: 0, aired: 0, dcQueueSeconds: undefined },
+    note: undefined,
     perMeter,
   };
 }

@@ -103,7 +103,11 @@ describe('a meter accepts a command only when it should (§10)', () => {
 
   test('replay: a seq at or below the last executed one is not executed again; a later one is', () => {
     const bytes = encodeCommand(crypto, sealing, { seq: 10, selector: 'all', action: 'open' });
-    expect(acceptCommand(crypto, bytes, receiver(1, { lastSeq: 10 }))).toEqual({ status: 'ignored', reason: 'replayed' });
+    // the last one executed is confirmed again (its confirmation may have been lost), never run again
+    expect(acceptCommand(crypto, bytes, receiver(1, { lastSeq: 10 }))).toMatchObject({ status: 'repeated', command: { seq: 10 } });
+    const forged = bytes.slice();
+    forged[forged.length - 1]! ^= 1;
+    expect(acceptCommand(crypto, forged, receiver(1, { lastSeq: 10 })).status).toBe('rejected');
     expect(acceptCommand(crypto, bytes, receiver(1, { lastSeq: 11 }))).toEqual({ status: 'ignored', reason: 'replayed' });
     expect(acceptCommand(crypto, bytes, receiver(1, { lastSeq: 9 })).status).toBe('executed');
   });

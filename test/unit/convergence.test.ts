@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { nodeCrypto } from '../../main/crypto/node.js';
-import { defaultSubgroupCap, KeyManager, kgFingerprint, type Outgoing, seededRandom, toHex } from '../../main/grep/index.js';
+import { defaultSubgroupCap, everyMember, KeyManager, kgFingerprint, type Outgoing, seededRandom, toHex } from '../../main/grep/index.js';
 import type { MeterReport } from '../../main/link/messages.js';
 import { Convergence, type ConvergenceLink, type ConvergenceOptions, type ConvergenceResult, grepSource } from '../../main/ops/convergence.js';
 import { audienceOrder } from '../../main/ops/convergenceOrder.js';
@@ -33,7 +33,7 @@ describe('convergence over a lossy medium (§7)', () => {
     const { km, fleet, random } = commissioned(200, 11);
     const channel = new Channel({ bitRate: 5000, latency: 0.02, loss: 0.1, seed: 11, clock: 'simulated' });
     let driver: Convergence | undefined;
-    const dc = new DataConcentrator({ channel, meters: fleet.meters, send: (m) => m.kind === 'report' && driver!.observe(m.reports) });
+    const dc = new DataConcentrator({ channel, meters: fleet.meters, send: (m) => driver!.hear(m) });
     driver = new Convergence(grepSource(km), inProcessLink(dc, channel), { crypto, ackTimeout: 0.1, logEpochs: 2 });
     const results: ConvergenceResult[] = [];
     const converge = async (result: Promise<ConvergenceResult>) => {
@@ -72,7 +72,7 @@ test('the same driver converges on the real-time clock', async () => {
   const { km, fleet, random } = commissioned(20, 12, 4);
   const channel = new Channel({ bitRate: 1_000_000, latency: 0.005, loss: 0.2, seed: 12, clock: 'realtime' });
   let driver: Convergence | undefined;
-  const dc = new DataConcentrator({ channel, meters: fleet.meters, reportBatchSeconds: 0.01, send: (m) => m.kind === 'report' && driver!.observe(m.reports) });
+  const dc = new DataConcentrator({ channel, meters: fleet.meters, reportBatchSeconds: 0.01, send: (m) => driver!.hear(m) });
   driver = new Convergence(grepSource(km), inProcessLink(dc, channel), { crypto, ackTimeout: 0.03 });
   const result = await driver.converge(km.remove([7], { suspected: false }, random));
   expect(result).toMatchObject({ converged: true });
@@ -102,7 +102,10 @@ function scripted(fleet: Fleet, options: Partial<ConvergenceOptions> = {}) {
         const report = deaf.has(meter.id) ? undefined : meter.receive(message.bytes);
         if (report && !isFirmwareReport(report)) reports.push(report);
       }
+      // on the air at once, and every report back before the next frame
+      driver!.hear({ kind: 'aired', transfers: [sent.length], queued: 0, queuedSeconds: 0 });
       driver!.observe(reports);
+      return sent.length;
     },
     updateKey: () => undefined,
     wait: () => Promise.resolve(),
@@ -235,7 +238,7 @@ describe('pipelined repair', () => {
     const dc = new DataConcentrator({
       channel,
       meters: fleet.meters,
-      send: (m) => m.kind === 'report' && driver!.observe(m.reports),
+      send: (m) => driver!.hear(m),
       onMeterReport: (report, time) => report.epoch === km.epoch && !holds.has(report.member) && holds.set(report.member, time),
     });
     const inner = inProcessLink(dc, channel);
@@ -245,8 +248,9 @@ describe('pipelined repair', () => {
       send(message) {
         for (const id of deaf) channel.setReachable(id, sent.length > 0);
         sent.push(message);
-        inner.send(message);
+        const transfer = inner.send(message);
         for (const id of deaf) channel.setReachable(id, true);
+        return transfer;
       },
     };
     driver = new Convergence(grepSource(km), link, { crypto, ackTimeout: 0.1, ...options });
@@ -274,7 +278,8 @@ describe('pipelined repair', () => {
     expect(result).toMatchObject({ converged: true, replays: 1, rounds: 1 });
     expect(kinds(sent)).toEqual(['M2>all', 'M1>all', 'M2>14']);
     const [m2, m1, replay] = sent.map(airtime);
-    expect(holds.get(14)).toBeCloseTo(m2! + m1! + 0.1 + replay! + 0.02, 6);
+    // M1's window opens when the DC's airing report for it arrives: its delivery (0.02 s) and the report batch (0.05 s) later
+    expect(holds.get(14)).toBeCloseTo(m2! + m1! + 0.02 + 0.05 + 0.1 + replay! + 0.02, 6);
   });
 
   test('the operation\'s own frames all go before any repair, as the durable link claims them from its outbox', async () => {
@@ -289,7 +294,7 @@ describe('pipelined repair', () => {
   });
 
   test('largest audience first never lets a frame overtake an earlier one for the same member', () => {
-    const frame = (name: string, audience: readonly number[]) => ({ message: { type: 'J2' as const, to: 'all' as const, bytes: new TextEncoder().encode(name) }, isFor: (member: number) => audience.includes(member) });
+    const frame = (name: string, audience: readonly number[]) => ({ message: { type: 'J2' as const, to: 'all' as const, epoch: 1, audience: everyMember, bytes: new TextEncoder().encode(name) }, isFor: (member: number) => audience.includes(member) });
     const members = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
     // two epochs of a batch, each with a small and a large audience
     const x1 = frame('x1', [1, 2]);

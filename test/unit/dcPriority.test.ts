@@ -35,7 +35,7 @@ function rollout(loss: number, meters = 24) {
     meters: fw.fleet.meters,
     send: (message) => {
       if (message.kind === 'firmware') for (const report of message.reports) campaign.state = applyReport(campaign.state, report);
-      if (message.kind === 'report') driver?.observe(message.reports);
+      driver?.hear(message);
     },
     onMeterReport: (report, time) => {
       const key = `${report.member}@${report.epoch}`;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FirmwareReport } from '../../main/firmware/campaign.js';
 import { fromHex, GrepError, toHex } from '../../main/grep/index.js';
-import { decodeLinkMessage, encodeLinkMessage, type LinkMessage } from '../../main/link/messages.js';
+import { decodeLinkMessage, encodeLinkMessage, isDcReport, type LinkMessage } from '../../main/link/messages.js';
 import { codeOf } from '../support/grepError.js';
 
 const samples: LinkMessage[] = [
@@ -28,7 +28,9 @@ const samples: LinkMessage[] = [
     ],
   },
   { kind: 'firmware', reports: [] },
-  { kind: 'status', status: { meters: 200, queued: 3, epoch: 12, airtimeSeconds: 1.25 } },
+  { kind: 'status', status: { meters: 200, queued: 3, epoch: 12, airtimeSeconds: 1.25, queuedSeconds: 0.375 } },
+  { kind: 'aired', transfers: [7, 0xffffffff, 0], queued: 3, queuedSeconds: 2.5 },
+  { kind: 'aired', transfers: [], queued: 0, queuedSeconds: 0 },
   { kind: 'error', code: 503, message: 'medium busy — retry' },
 ];
 
@@ -80,6 +82,44 @@ describe('link application messages', () => {
     expect(codeOf(() => encodeLinkMessage({ kind: 'firmware', reports: [{ meter: -1, campaign: 1, status: 'verified' }] }))).toBe('BAD_ARGUMENT');
   });
 
+  it('frames aired as kind 0x24, a count, the transfer ids, the queue and its airtime; status ends with the queued airtime', () => {
+    expect(toHex(encodeLinkMessage({ kind: 'aired', transfers: [7, 0xffffffff], queued: 3, queuedSeconds: 1.5 }))).toBe(
+      '24' + '0002' + '00000007' + 'ffffffff' + '00000003' + '3ff8000000000000',
+    );
+    expect(toHex(encodeLinkMessage({ kind: 'status', status: { meters: 2, queued: 1, epoch: 9, airtimeSeconds: 1.5, queuedSeconds: 2 } }))).toBe(
+      '22' + '00000002' + '00000001' + '00000009' + '3ff8000000000000' + '4000000000000000',
+    );
+  });
+
+  it('refuses aired and status messages that are cut, padded, over their count or with impossible seconds', () => {
+    const aired = (count: string, ids: string, seconds = '3ff8000000000000') => fromHex('24' + count + ids + '00000003' + seconds);
+    expect(decodeLinkMessage(aired('0001', '00000007'))).toEqual({ kind: 'aired', transfers: [7], queued: 3, queuedSeconds: 1.5 });
+    // the count says three, two follow: the queue and its seconds are not read as a third id
+    expect(codeOf(() => decodeLinkMessage(aired('0003', '00000007' + '00000008')))).toBe('TRUNCATED');
+    expect(codeOf(() => decodeLinkMessage(aired('ffff', '00000007')))).toBe('TRUNCATED');
+    expect(codeOf(() => decodeLinkMessage(new Uint8Array([...aired('0001', '00000007'), 0])))).toBe('OVERSIZED');
+    const status = (airtime: string, queued: string) => fromHex('22' + '00000002' + '00000001' + '00000009' + airtime + queued);
+    for (const bad of ['7ff8000000000000', 'bff0000000000000', '7ff0000000000000', 'fff0000000000000']) {
+      // NaN, -1, +Infinity, -Infinity
+      expect(codeOf(() => decodeLinkMessage(aired('0001', '00000007', bad)))).toBe('MALFORMED');
+      expect(codeOf(() => decodeLinkMessage(status(bad, '3ff8000000000000')))).toBe('MALFORMED');
+      expect(codeOf(() => decodeLinkMessage(status('3ff8000000000000', bad)))).toBe('MALFORMED');
+    }
+    expect(codeOf(() => decodeLinkMessage(status('3ff8000000000000', '')))).toBe('TRUNCATED');
+    for (const seconds of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+      expect(codeOf(() => encodeLinkMessage({ kind: 'aired', transfers: [1], queued: 0, queuedSeconds: seconds }))).toBe('BAD_ARGUMENT');
+      expect(codeOf(() => encodeLinkMessage({ kind: 'status', status: { meters: 0, queued: 0, epoch: 0, airtimeSeconds: 0, queuedSeconds: seconds } }))).toBe('BAD_ARGUMENT');
+      expect(codeOf(() => encodeLinkMessage({ kind: 'status', status: { meters: 0, queued: 0, epoch: 0, airtimeSeconds: seconds, queuedSeconds: 0 } }))).toBe('BAD_ARGUMENT');
+    }
+    expect(codeOf(() => encodeLinkMessage({ kind: 'aired', transfers: [2 ** 32], queued: 0, queuedSeconds: 0 }))).toBe('BAD_ARGUMENT');
+    expect(codeOf(() => encodeLinkMessage({ kind: 'aired', transfers: [1], queued: -1, queuedSeconds: 0 }))).toBe('BAD_ARGUMENT');
+    expect(codeOf(() => encodeLinkMessage({ kind: 'aired', transfers: Array.from({ length: 0x10000 }, (_, index) => index), queued: 0, queuedSeconds: 0 }))).toBe('OVERSIZED');
+  });
+
+  it('tells what the DC says to the KM from what the KM hands the DC', () => {
+    expect(samples.filter(isDcReport).map((message) => message.kind)).toEqual(['report', 'firmware', 'firmware', 'status', 'aired', 'aired', 'error']);
+  });
+
   const u32 = fc.integer({ min: 0, max: 0xffffffff });
   const firmwareReport: fc.Arbitrary<FirmwareReport> = fc.oneof(
     fc.record({ meter: u32, campaign: u32, status: fc.constantFrom('no-key' as const, 'verified' as const) }),
@@ -88,6 +128,27 @@ describe('link application messages', () => {
     fc.record({ meter: u32, campaign: u32, status: fc.constant('activated' as const), version: fc.string({ minLength: 1, maxLength: 30 }) }),
   );
   const firmwareBatch = fc.array(firmwareReport, { maxLength: 8 }).map((reports) => ({ kind: 'firmware' as const, reports }));
+  const seconds = fc.double({ min: 0, noNaN: true, noDefaultInfinity: true });
+  const airedBatch = fc.record({ kind: fc.constant('aired' as const), transfers: fc.array(u32, { maxLength: 8 }), queued: u32, queuedSeconds: seconds });
+
+  it('aired batches round-trip, and a mutated one is refused or reads back as exactly its own bytes', () => {
+    fc.assert(
+      fc.property(airedBatch, fc.nat(), fc.integer({ min: 0, max: 255 }), (message, at, value) => {
+        const bytes = encodeLinkMessage(message);
+        expect(decodeLinkMessage(bytes)).toEqual(message);
+        const mutated = bytes.slice();
+        mutated[at % bytes.length] = value;
+        let decoded: LinkMessage | undefined;
+        try {
+          decoded = decodeLinkMessage(mutated);
+        } catch (error) {
+          expect(error).toBeInstanceOf(GrepError);
+        }
+        if (decoded?.kind === 'aired') expect(encodeLinkMessage(decoded)).toEqual(mutated);
+      }),
+      { numRuns: 1000 },
+    );
+  });
 
   it('firmware batches round-trip, and a mutated one is refused or reads back as exactly its own bytes', () => {
     fc.assert(

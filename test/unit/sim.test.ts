@@ -76,6 +76,26 @@ describe('channel', () => {
     expect(channel.idleFor('control')).toBe(channel.clock.now());
   });
 
+  test('queuedSeconds: the airtime still ahead of the medium, both classes, down to zero as the frames go', () => {
+    const channel = simulated();
+    expect(channel.queuedSeconds).toBe(0);
+    // 100 bytes = 0.1 s on the air
+    channel.broadcast(100, [1, 2], () => undefined, 'bulk');
+    channel.broadcast(100, [1, 2], () => undefined, 'bulk');
+    channel.simulated.advance(0.05);
+    expect(channel.queuedSeconds).toBeCloseTo(0.15, 9);
+    // a control frame overtakes the waiting bulk frame: the backlog grows by its airtime all the same
+    channel.unicast(100, 1, () => undefined);
+    expect(channel.queuedSeconds).toBeCloseTo(0.25, 9);
+    channel.simulated.advance(0.1);
+    expect(channel.queuedSeconds).toBeCloseTo(0.15, 9);
+    expect(channel.queued).toBe(2);
+    channel.simulated.run();
+    expect(channel.queuedSeconds).toBe(0);
+    channel.simulated.advance(1);
+    expect(channel.queuedSeconds).toBe(0);
+  });
+
   test('with one class the medium is FIFO whichever class it is, and reordering keeps every frame\'s losses', () => {
     const listeners = Array.from({ length: 30 }, (_, index) => index + 1);
     /** the arrival time and the hearers of each frame; `classOf` gives each frame's class */
@@ -152,22 +172,30 @@ function group(size: number, channelConfig: Partial<ChannelConfig> = {}) {
   fleet.hand(km.reseedMessages());
   const channel = simulated(channelConfig);
   const toKm: LinkMessage[] = [];
-  const dc = new DataConcentrator({ channel, meters: fleet.meters, send: (message) => toKm.push(message), reportBatchSeconds: 0.05 });
+  /** when each of toKm was sent, on the channel's clock */
+  const sentAt: number[] = [];
+  const send = (message: LinkMessage) => {
+    toKm.push(message);
+    sentAt.push(channel.clock.now());
+  };
+  const dc = new DataConcentrator({ channel, meters: fleet.meters, send, reportBatchSeconds: 0.05 });
   const reports = () => toKm.flatMap((message) => (message.kind === 'report' ? message.reports : []));
-  return { km, fleet, dc, channel, toKm, reports, random, signingKey };
+  const aired = () => toKm.flatMap((message) => (message.kind === 'aired' ? message.transfers : []));
+  return { km, fleet, dc, channel, toKm, sentAt, reports, aired, random, signingKey };
 }
 
 describe('data concentrator', () => {
   test('relays a rekey broadcast to every meter and batches their acks to the KM', () => {
-    const { km, dc, toKm, reports, random } = group(12);
+    const { km, dc, toKm, aired, random } = group(12);
     const executed = km.remove([5], { suspected: false }, random);
     executed.messages.forEach((message, index) => dc.handle({ kind: 'broadcast', transfer: index + 1, payload: message.bytes }));
     dc.run();
     expect(dc.idle).toBe(true);
+    expect(aired()).toEqual([1, 2]);
     // M1 reaches the rest of the leaver's subgroup; M2 brings the others the new epoch and is a
     // duplicate for the first ones, which ack again. The acks of one frame arrive within one batch
     // interval, so each frame's acks reach the KM together.
-    const batches = toKm.map((message) => (message.kind === 'report' ? message.reports.map((report) => [report.member, report.event, report.epoch]) : []));
+    const batches = toKm.flatMap((message) => (message.kind === 'report' ? [message.reports.map((report) => [report.member, report.event, report.epoch])] : []));
     expect(batches).toEqual([
       [6, 7, 8].map((member) => [member, 'ack', km.epoch]),
       [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12].map((member) => [member, 'ack', km.epoch]),
@@ -175,7 +203,7 @@ describe('data concentrator', () => {
   });
 
   test('keeps the KG of keyUpdate, never steps back, answers status, refuses unknown meters', () => {
-    const { dc, toKm, channel } = group(4);
+    const { dc, toKm, channel, aired } = group(4);
     const kg = new Uint8Array(16).fill(9);
     dc.handle({ kind: 'keyUpdate', transfer: 1, epoch: 4, kg });
     dc.handle({ kind: 'keyUpdate', transfer: 2, epoch: 3, kg: new Uint8Array(16) });
@@ -186,8 +214,47 @@ describe('data concentrator', () => {
     dc.requestStatus();
     expect(toKm).toEqual([
       expect.objectContaining({ kind: 'error', code: DcError.UNKNOWN_METER }),
-      { kind: 'status', status: { meters: 4, queued: 1, epoch: 4, airtimeSeconds: channel.airtimeOf(100) } },
+      { kind: 'status', status: { meters: 4, queued: 1, epoch: 4, airtimeSeconds: channel.airtimeOf(100), queuedSeconds: channel.airtimeOf(100) } },
     ]);
+    // the refused unicast never takes the medium: it is not aired
+    dc.run();
+    expect(aired()).toEqual([4]);
+  });
+
+  test('on a slow medium a transfer is aired once its airtime has passed, not when it is taken, and the backlog drains', () => {
+    // 1,000 bit/s: a 100-byte frame holds the medium 0.8 s, far longer than a batch (0.05 s)
+    const { km, dc, channel, toKm, sentAt, reports, aired, random } = group(12, { bitRate: 1000 });
+    channel.setReachable(4, false);
+    const executed = km.remove([5], { suspected: false }, random);
+    const payloads = [...executed.messages.map((message) => message.bytes), new Uint8Array(100), new Uint8Array(60)];
+    executed.messages.forEach((message, index) => dc.handle({ kind: 'broadcast', transfer: index + 1, payload: message.bytes }));
+    const lost = executed.messages.length + 1;
+    dc.handle({ kind: 'unicast', transfer: lost, member: 4, payload: payloads[lost - 1]! });
+    dc.handle({ kind: 'unicast', transfer: lost + 1, member: 3, payload: payloads[lost]! });
+    const ends = payloads.map((_, index) => payloads.slice(0, index + 1).reduce((sum, payload) => sum + channel.airtimeOf(payload.length), 0));
+    expect(toKm).toEqual([]);
+    expect(dc.status()).toMatchObject({ queued: payloads.length, queuedSeconds: ends.at(-1)! });
+
+    dc.run();
+    const airedMessages = toKm.flatMap((message, index) => (message.kind === 'aired' ? [{ ...message, at: sentAt[index]! }] : []));
+    // one per frame, in the order they went on the air, the lost unicast too
+    expect(airedMessages.map((message) => message.transfers)).toEqual(payloads.map((_, index) => [index + 1]));
+    airedMessages.forEach((message, index) => {
+      // off the air, plus the latency of the channel callback, plus at most one batch interval
+      expect(message.at).toBeGreaterThanOrEqual(ends[index]! + 0.01);
+      expect(message.at).toBeLessThanOrEqual(ends[index]! + 0.01 + 0.05 + 1e-9);
+      // the frames behind it: the next one is on the air when the batch leaves
+      expect(message.queued).toBe(payloads.length - index - 1);
+      expect(message.queuedSeconds).toBeCloseTo(Math.max(0, ends.at(-1)! - message.at), 9);
+    });
+    const backlog = airedMessages.map((message) => message.queuedSeconds);
+    expect(backlog.at(-1)).toBe(0);
+    backlog.slice(1).forEach((seconds, index) => expect(seconds).toBeLessThan(backlog[index]!));
+    // the KM hears that a rekey frame is out before the acks it draws
+    expect(toKm.findIndex((message) => message.kind === 'aired')).toBeLessThan(toKm.findIndex((message) => message.kind === 'report'));
+    expect(reports().map((report) => report.member)).not.toContain(4);
+    expect(aired()).toContain(lost);
+    expect(dc.idle).toBe(true);
   });
 
   test('sends status periodically when asked to', () => {
@@ -214,12 +281,20 @@ describe('data concentrator', () => {
       [5, { seq: 1, closed: false }],
       [11, { seq: 1, closed: false }],
     ]);
-    // the same frame again changes nothing and draws no report; a later close to one of them does
+    // the same frame again (the KM resends when a confirmation was lost) changes nothing and is confirmed
+    // again with the same seq and state; a later close to one of them switches it
     dc.handle({ kind: 'broadcast', transfer: 2, payload: encodeCommand(crypto, sealing, { seq: 1, selector: [2, 5, 11], action: 'open' }) });
+    dc.run();
     dc.handle({ kind: 'unicast', transfer: 3, member: 5, payload: encodeCommand(crypto, sealing, { seq: 2, selector: [5], action: 'close' }) });
     dc.run();
     expect([...fleet.meters.values()].filter((meter) => meter.disconnector === 'open').map((meter) => meter.id)).toEqual([2, 11]);
-    expect(reports().filter((report) => report.event === 'command')).toHaveLength(4);
+    const later = reports().filter((report) => report.event === 'command').slice(3);
+    expect(later.map((report) => [report.member, readCommandDetail(report.detail)])).toEqual([
+      [2, { seq: 1, closed: false }],
+      [5, { seq: 1, closed: false }],
+      [11, { seq: 1, closed: false }],
+      [5, { seq: 2, closed: true }],
+    ]);
   });
 
   describe('firmware campaign frames through the DC', () => {
@@ -234,18 +309,21 @@ describe('data concentrator', () => {
       let transfer = 0;
       const broadcast = (payload: Uint8Array) => dc.handle({ kind: 'broadcast', transfer: ++transfer, payload });
       const unicast = (member: number, payload: Uint8Array) => dc.handle({ kind: 'unicast', transfer: ++transfer, member, payload });
+      /** transfer ids the DC has said are off the air */
+      const aired: number[] = [];
       /** the firmware reports the KM got since the last call, by meter */
       const heard = () => {
         dc.run();
         const messages = toKm.splice(0);
-        expect(messages.every((message) => message.kind === 'firmware')).toBe(true);
+        for (const message of messages) if (message.kind === 'aired') aired.push(...message.transfers);
+        expect(messages.every((message) => message.kind === 'firmware' || message.kind === 'aired')).toBe(true);
         return messages.flatMap((message) => (message.kind === 'firmware' ? message.reports : [])).sort((a, b) => a.meter - b.meter);
       };
-      return { fw, sealer, dc, toKm, broadcast, unicast, heard };
+      return { fw, sealer, dc, toKm, broadcast, unicast, heard, aired, transfers: () => transfer };
     };
 
     test('KEY, BLOCK, QUERY and ACTIVATE reach the meters; their answers come back as firmware messages', () => {
-      const { fw, sealer, broadcast, unicast, heard } = campaign();
+      const { fw, sealer, broadcast, unicast, heard, aired, transfers } = campaign();
       expect(sealer.totalBlocks).toBe(8);
       broadcast(sealer.query(1));
       expect(heard()).toEqual([1, 2, 3, 4, 5, 6].map((meter): FirmwareReport => ({ meter, campaign: 7, status: 'no-key' })));
@@ -265,6 +343,8 @@ describe('data concentrator', () => {
       expect(heard()).toEqual([{ meter: 2, campaign: 7, status: 'activated', version: '2.0.0' }]);
       expect(fw.fleet.get(2).firmware.running).toEqual({ version: '2.0.0', sequence: 2 });
       expect(fw.fleet.get(1).firmware.running).toEqual({ version: '1.0.0', sequence: 1 });
+      // campaign frames are transfers like any other: each one is aired
+      expect(aired).toEqual(Array.from({ length: transfers() }, (_, index) => index + 1));
     });
 
     test('a meter hands a firmware frame to its slot and a rekey frame to its member', () => {
@@ -281,11 +361,12 @@ describe('data concentrator', () => {
       broadcast(sealer.key(fw.km.epoch, fw.km.groupKey()));
       broadcast(sealer.query(1));
       dc.run();
-      expect(toKm.map((message) => (message.kind === 'firmware' ? message.reports.map((report) => report.meter) : []))).toEqual([
+      const firmware = toKm.filter((message) => message.kind === 'firmware');
+      expect(firmware.map((message) => message.reports.map((report) => report.meter))).toEqual([
         [1, 2, 3],
         [4, 5, 6],
       ]);
-      for (const message of toKm) expect(encodeLinkMessage(message).length).toBeLessThanOrEqual(1 + 2 + 45);
+      for (const message of firmware) expect(encodeLinkMessage(message).length).toBeLessThanOrEqual(1 + 2 + 45);
     });
 
     test('the uplink loses firmware reports like any other', () => {
@@ -297,7 +378,8 @@ describe('data concentrator', () => {
       dc.run();
       // every meter heard the downlink (it holds the campaign key), and no answer came up
       expect([...fw.fleet.meters.values()].map((meter) => meter.firmware.slot?.campaign)).toEqual([7, 7, 7, 7, 7, 7]);
-      expect(toKm).toEqual([]);
+      expect(toKm.filter((message) => message.kind !== 'aired')).toEqual([]);
+      expect(toKm.flatMap((message) => (message.kind === 'aired' ? message.transfers : []))).toEqual([1, 2]);
       expect(dc.idle).toBe(true);
     });
   });

@@ -40,7 +40,7 @@ function populate(store: KmStore) {
   const group = store.createGroup({ id: 1, name: 'dc-1', subgroupCap: 4, publicKey: km.publicKey, state: km.snapshot(), signingKey, epoch: km.epoch });
   const pairingKey = nodeRandom(16);
   store.transaction(() => {
-    store.enqueue(group.id, { epoch: km.epoch, kind: 'keyUpdate', member: null, payload: km.groupKey() });
+    store.enqueue(group.id, { epoch: km.epoch, kind: 'keyUpdate', purpose: 'key', member: null, payload: km.groupKey(), message: null });
     store.savePlan({ id: 'plan-1', groupId: group.id, operation: 'commission', parameters: { meters: [10] }, secrets: nodeKeys[0]!, epoch: km.epoch, createdAt: new Date().toISOString() });
     store.saveDcProfile({ name: 'dc-1', transport: 'tcp', host: '127.0.0.1', port: 4059, pairingKey });
     store.audit('operator', 'commission', { meters: 9 });

@@ -3,7 +3,7 @@ import { fail, GrepError } from '../errors.js';
 import type { KeyManagerConfig } from '../keyManager.js';
 import type { MemberIdentity, MemberOutcome } from '../member.js';
 import { splitKeys } from '../payloads.js';
-import type { Commissioning, Outgoing } from '../plan.js';
+import { type Commissioning, everyMember, oneMember, type Outgoing } from '../plan.js';
 import { checkU32, decodeMessage, encodeMessage, type Item, type ItemToSeal, isBroadcast, type Message, type MessageType, messageSize, openItem } from '../wire.js';
 
 /**
@@ -71,11 +71,12 @@ export abstract class BaselineKeyManager {
     }
   }
 
-  /** A unicast goes to its subject, the member whose Ku seals it. */
+  /** A unicast goes to its subject, the member whose Ku seals it; a broadcast is for every member (the baselines have no subgroups). */
   protected encode(type: MessageType, epoch: number, subject: number, items: readonly ItemToSeal[]): Outgoing {
     const broadcast = isBroadcast(type);
     const header = { type, groupId: this.groupId, epoch, subject };
-    return { type, to: broadcast ? 'all' : subject, bytes: encodeMessage(this.crypto, header, items, broadcast ? this.signingKey : undefined) };
+    const bytes = encodeMessage(this.crypto, header, items, broadcast ? this.signingKey : undefined);
+    return broadcast ? { type, to: 'all', epoch, audience: everyMember, bytes } : { type, to: subject, epoch, audience: oneMember(subject), bytes };
   }
 }
 

@@ -2,8 +2,19 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import type { CampaignMeterView, CampaignSummary, CampaignView } from '../../../preload/api.js';
 import { useAction, useApp, useResource } from '../context.js';
-import { activationConfirmation, activationGate, blockProgress, type CampaignAction, campaignActionAllowed, campaignOutcome, campaignProgress } from '../logic/campaign.js';
+import {
+  activationConfirmation,
+  activationGate,
+  blockProgress,
+  type CampaignAction,
+  campaignActionAllowed,
+  campaignNoteText,
+  campaignOutcome,
+  campaignProgress,
+  cancelConsequence,
+} from '../logic/campaign.js';
 import { formatBytes } from '../logic/costScale.js';
+import { formatTime } from '../logic/format.js';
 import { ConfirmationInput } from './ConfirmationInput.js';
 import { useSimpleTable } from './useSimpleTable.js';
 import { VirtualTable } from './VirtualTable.js';
@@ -33,7 +44,7 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
 
   const progress = campaignProgress(c);
   const outcome = campaignOutcome(c);
-  const blocks = blockProgress(c.perMeter, c.totalBlocks);
+  const blocks = blockProgress(c);
   const activation = activationGate(c, typed);
   const act = async (action: CampaignAction) => {
     const calls: Readonly<Record<CampaignAction, () => Promise<CampaignSummary>>> = {
@@ -62,6 +73,11 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
       <h3>
         Campaign {c.id}: {c.manifest.model} {c.manifest.version} — <span data-testid="campaign-status" className={`campaign-status cs-${outcome.tone}`}>{outcome.label}</span>
       </h3>
+      {c.note && (
+        <p className="hint-box" data-testid="campaign-note" role="status">
+          {campaignNoteText(c.note)} <span className="muted">(since {formatTime(c.note.since)})</span>
+        </p>
+      )}
       <dl className="facts">
         <dt>Meters verified or activated</dt>
         <dd>
@@ -75,15 +91,23 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
         <dd data-testid="campaign-activated">
           {progress.activated} / {progress.meters}
         </dd>
-        <dt>Blocks</dt>
+        <dt>On air (round {c.round})</dt>
         <dd>
-          <progress data-testid="campaign-blocks" max={Math.max(1, blocks.total)} value={blocks.received} />{' '}
-          <span data-testid="campaign-blocks-text">
-            {blocks.received} / {blocks.total}
-          </span>{' '}
-          ({c.totalBlocks} blocks of {c.blockSize} B per meter, round {c.round})
+          <progress data-testid="campaign-on-air" max={Math.max(1, blocks.frames)} value={blocks.aired} />{' '}
+          <span data-testid="campaign-on-air-text">
+            {blocks.aired} / {blocks.frames} frames
+          </span>
+          {c.onAir.dcQueueSeconds !== undefined && c.onAir.dcQueueSeconds > 0 && <span className="muted"> · about {Math.ceil(c.onAir.dcQueueSeconds)} s of airtime queued at the DC</span>}
         </dd>
-        <dt>Sent</dt>
+        <dt>Blocks acknowledged</dt>
+        <dd>
+          <progress data-testid="campaign-blocks" max={Math.max(1, blocks.total)} value={blocks.acknowledged} />{' '}
+          <span data-testid="campaign-blocks-text">
+            {blocks.acknowledged} / {blocks.total}
+          </span>{' '}
+          ({c.totalBlocks} blocks of {c.blockSize} B per meter, as the meters last reported)
+        </dd>
+        <dt>Handed to the DC</dt>
         <dd>{formatBytes(c.sentBytes)}</dd>
         <dt>By state</dt>
         <dd data-testid="campaign-counts">
@@ -106,7 +130,9 @@ export function CampaignDetail({ id, onChanged }: { readonly id: number; readonl
       )}
       {cancelling && (
         <div className="confirm-box danger-zone" data-testid="campaign-cancel-confirm">
-          <p>Cancel campaign {c.id}? Meters keep their running firmware; blocks already sent are discarded.</p>
+          <p>
+            Cancel campaign {c.id}? {cancelConsequence(c.status)}
+          </p>
           <button type="button" className="danger" data-testid="campaign-cancel-yes" disabled={busy} onClick={() => void act('cancel')}>
             Yes, cancel the campaign
           </button>{' '}

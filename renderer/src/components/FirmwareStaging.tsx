@@ -52,6 +52,11 @@ export function FirmwareStaging({ onStaged }: { readonly onStaged: () => void })
           <p className={staging.view.staged ? 'ok-text' : 'error-text'} data-testid="firmware-staging-verdict">
             {staging.file}: {staging.view.staged ? `staged as package ${staging.view.staged.id}` : 'refused — see the failed check'}
           </p>
+          {staging.view.warnings.map((w) => (
+            <p key={w.code} className="warn-text" data-testid={`firmware-staging-warning-${w.code}`}>
+              {w.code}: {w.message}
+            </p>
+          ))}
           {staging.view.manifest !== undefined && (
             <dl className="facts" data-testid="firmware-manifest">
               <dt>Vendor</dt>

@@ -7,6 +7,9 @@ import { ExecutePanel } from './ExecutePanel.js';
 import { PlanPanel } from './PlanPanel.js';
 import { useMemberIds } from './useMemberIds.js';
 
+/** a range of thousands is summarised above: one chip each for the first ones only */
+const SHOWN_CHIPS = 60;
+
 interface Props {
   readonly kind: 'leave' | 'recover';
 }
@@ -23,12 +26,12 @@ export function RemovalAction({ kind }: Props) {
   const members = useMemberIds();
   const [text, setText] = useState('');
   const [plan, setPlan] = useState<PlanView | undefined>(undefined);
-  const { known: present, departed } = members;
+  const { known: present, departed, serials } = members;
   const parsed = useMemo(() => {
-    if (kind === 'leave') return parseMeterIds(text, present);
+    if (kind === 'leave') return parseMeterIds(text, { known: present, serials });
     const named = present === undefined || departed === undefined ? undefined : new Set([...present, ...departed]);
-    return parseMeterIds(text, named, 'is neither a member nor a meter that left by a plain leave');
-  }, [kind, text, present, departed]);
+    return parseMeterIds(text, { known: named, serials, unknown: 'is neither a member nor a meter that left by a plain leave' });
+  }, [kind, text, present, departed, serials]);
   const testId = kind;
 
   const makePlan = async () => {
@@ -47,7 +50,7 @@ export function RemovalAction({ kind }: Props) {
             : 'Evicts the suspected meters and replaces every key they could have pooled. Use it when meters are believed compromised or colluding. Meters that left earlier by a plain leave may be named too: they are suspected as departed (no message reaches them).'}
         </p>
         <label>
-          {kind === 'leave' ? 'Meter ids' : 'Suspected meter ids'} (comma or space separated)
+          {kind === 'leave' ? 'Meters' : 'Suspected meters'}: ids, ranges such as 100-180, or serials (comma, space or line separated)
           <textarea
             rows={2}
             data-testid={`${testId}-ids`}
@@ -61,13 +64,14 @@ export function RemovalAction({ kind }: Props) {
         <Problems problems={parsed.problems} testId={`${testId}-problems`} />
         {parsed.ids.length > 0 && (
           <div className="review" data-testid={`${testId}-review`}>
-            <strong>{parsed.ids.length}</strong> meter(s):{' '}
-            {parsed.ids.map((id) => (
+            <strong data-testid={`${testId}-resolved`}>{parsed.summary}</strong>{' '}
+            {parsed.ids.slice(0, SHOWN_CHIPS).map((id) => (
               <span key={id} className="chip" data-testid={`${testId}-review-${id}`}>
                 {id}
                 {kind === 'recover' && departed?.has(id) ? ' (departed)' : ''}
               </span>
             ))}
+            {parsed.ids.length > SHOWN_CHIPS && <span className="muted">… and {parsed.ids.length - SHOWN_CHIPS} more</span>}
           </div>
         )}
         <button type="button" data-testid={`${testId}-make-plan`} disabled={busy || parsed.ids.length === 0 || parsed.problems.length > 0} onClick={() => void makePlan()}>
@@ -77,7 +81,18 @@ export function RemovalAction({ kind }: Props) {
       {plan !== undefined && (
         <>
           <PlanPanel plan={plan} testId={testId} />
-          <ExecutePanel key={plan.id} plan={plan} testId={testId} danger verb={kind === 'leave' ? 'Remove meters' : 'Recover'} onExecuted={members.reload} />
+          <ExecutePanel
+            key={plan.id}
+            plan={plan}
+            testId={testId}
+            danger
+            verb={kind === 'leave' ? 'Remove meters' : 'Recover'}
+            onExecuted={() => {
+              // the ids were spent: checked against the new membership they would read "not a member"
+              setText('');
+              members.reload();
+            }}
+          />
         </>
       )}
     </div>

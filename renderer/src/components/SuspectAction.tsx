@@ -17,12 +17,12 @@ import { useMemberIds } from './useMemberIds.js';
 export function SuspectAction() {
   const { api, inform } = useApp();
   const { busy, run } = useAction();
-  const { departed, reload } = useMemberIds();
+  const { departed, serials, reload } = useMemberIds();
   const [text, setText] = useState('');
   const [preview, setPreview] = useState<{ readonly meters: readonly number[]; readonly cost: LeaveCostView | undefined } | undefined>(undefined);
   const [typed, setTyped] = useState('');
   const [result, setResult] = useState<SuspectView | undefined>(undefined);
-  const parsed = useMemo(() => parseMeterIds(text, departed, 'did not leave the group by a plain leave'), [text, departed]);
+  const parsed = useMemo(() => parseMeterIds(text, { known: departed, serials, unknown: 'did not leave the group by a plain leave' }), [text, departed, serials]);
   const gate = suspectGate(parsed.ids, parsed.problems, preview, typed);
 
   const showCost = async () => {
@@ -49,7 +49,7 @@ export function SuspectAction() {
         them until a re-seed.
       </p>
       <label>
-        Departed meter ids (comma or space separated)
+        Departed meters: ids, ranges such as 100-180, or serials (comma, space or line separated)
         <textarea
           rows={2}
           data-testid="suspect-ids"
@@ -63,6 +63,11 @@ export function SuspectAction() {
         />
       </label>
       <Problems problems={parsed.problems} testId="suspect-problems" />
+      {parsed.summary !== '' && (
+        <p className="review" data-testid="suspect-resolved">
+          {parsed.summary}
+        </p>
+      )}
       <button type="button" data-testid="suspect-preview" disabled={busy || parsed.ids.length === 0 || parsed.problems.length > 0 || result !== undefined} onClick={() => void showCost()}>
         Show what a leave will cost
       </button>

@@ -14,7 +14,7 @@ import { PlanPanel } from './PlanPanel.js';
  */
 
 /** The record lives in the connected DC's service: with no DC there is nothing to price or offer (History still shows the rest). */
-async function leaveCostIfConnected(api: GrepApi): Promise<LeaveCostView | undefined> {
+export async function leaveCostIfConnected(api: GrepApi): Promise<LeaveCostView | undefined> {
   try {
     return await api.leaveCost();
   } catch (error) {

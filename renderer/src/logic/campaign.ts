@@ -1,13 +1,16 @@
-import type { CampaignStatus, CampaignSummary } from '../../../preload/api.js';
+import type { CampaignNote, CampaignStatus, CampaignSummary } from '../../../preload/api.js';
 import { confirmationMatches, type ExecuteGate } from './confirmation.js';
 
 export type CampaignAction = 'pause' | 'resume' | 'cancel' | 'activate';
 
-/** Which campaign buttons apply in which status: anything else would be refused by the engine. */
+/**
+ * Which campaign buttons apply in which status: anything else would be refused by the engine. Every
+ * status but the final two leaves the operator a way out: Cancel always, Pause while it runs.
+ */
 const ALLOWED: Readonly<Record<CampaignAction, readonly CampaignStatus[]>> = {
-  pause: ['distributing'],
+  pause: ['distributing', 'activating'],
   resume: ['paused'],
-  cancel: ['created', 'distributing', 'paused', 'distributed'],
+  cancel: ['created', 'distributing', 'paused', 'distributed', 'activating'],
   activate: ['distributed'],
 };
 
@@ -37,6 +40,9 @@ export function campaignOutcome(c: Pick<CampaignSummary, 'status' | 'counts' | '
   const failed = c.counts.failed ?? 0;
   const succeeded = (c.counts.verified ?? 0) + (c.counts.activated ?? 0);
   const ended = c.status === 'distributed' || c.status === 'completed';
+  const activated = c.counts.activated ?? 0;
+  // cancelled during activation: the meters that switched run the new image, whatever the campaign became
+  if (c.status === 'cancelled' && activated > 0) return { label: `cancelled: ${activated} of ${c.meters} meters activated and run the new firmware, ${c.meters - activated} did not switch`, tone: 'partial' };
   if (!ended || failed === 0) return { label: c.status, tone: c.status };
   if (succeeded === 0) return { label: `${c.status}: failed, ${failed} of ${c.meters} meters failed`, tone: 'failed' };
   return { label: `${c.status}: partial, ${succeeded} of ${c.meters} meters ${c.status === 'completed' ? 'done' : 'verified'}, ${failed} failed`, tone: 'partial' };
@@ -59,9 +65,36 @@ export function campaignProgress(c: Pick<CampaignSummary, 'counts' | 'meters'>):
   };
 }
 
-/** blocks received over all meters, against meters × total blocks */
-export function blockProgress(perMeter: readonly { readonly received: number }[], totalBlocks: number): { received: number; total: number } {
-  let received = 0;
-  for (const m of perMeter) received += Math.min(m.received, totalBlocks);
-  return { received, total: perMeter.length * totalBlocks };
+export interface BlockProgress {
+  /** blocks the meters reported holding, against meters × total blocks */
+  readonly acknowledged: number;
+  readonly total: number;
+  /** this round's frames the DC has put on the air, of those handed to it */
+  readonly aired: number;
+  readonly frames: number;
+}
+
+export function blockProgress(c: Pick<CampaignSummary, 'blocksAcknowledged' | 'meters' | 'totalBlocks' | 'onAir'>): BlockProgress {
+  return { acknowledged: c.blocksAcknowledged, total: c.meters * c.totalBlocks, aired: c.onAir.aired, frames: c.onAir.frames };
+}
+
+/** What the campaign waits for or why it is paused, and who acts next, in one line (the reasons say it when it goes on by itself). */
+export function campaignNoteText(note: CampaignNote): string {
+  if (note.kind === 'waiting') return `Waiting: ${note.reason}.`;
+  if (note.by === 'operator') return `Paused: ${note.reason}. Resume to go on, or Cancel.`;
+  return `Paused by the Key Manager: ${note.reason}.`;
+}
+
+/** The note in a few words, for the campaign list (the whole text is on the campaign and in its tooltip). */
+export function campaignNoteHeadline(note: CampaignNote): string {
+  const what = note.kind === 'waiting' ? 'waiting for the DC link' : note.by === 'operator' ? 'paused by the operator' : 'paused by the Key Manager';
+  return `${what}: ${note.resumesItself ? 'goes on by itself' : 'Resume or Cancel'}`;
+}
+
+/** What Cancel does in this status, for its confirmation. */
+export function cancelConsequence(status: CampaignStatus): string {
+  if (status === 'activating') {
+    return 'Meters that already switched keep running the new firmware and stay counted as activated; no further meter is told to switch. A switch command the DC already holds may still reach a meter: it is recorded if it does.';
+  }
+  return 'Meters keep their running firmware; blocks already sent are discarded.';
 }

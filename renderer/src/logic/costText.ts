@@ -31,6 +31,15 @@ export function recordSentence(cost: LeaveCostView): string {
   return `a leave now costs ${costText(cost.now)} instead of ${exactBytes(cost.plain.bytes)} (${messageCount(cost.plain)}): the suspicion record holds ${plural(cost.record, 'meter')}`;
 }
 
+/**
+ * The cost chart's note while the record is not empty: GREP's leave and recovery bars include it, so
+ * they can stand far above LKH's with no other cause on the chart. Undefined when the record is empty.
+ */
+export function recordChartNote(cost: LeaveCostView): string | undefined {
+  if (cost.record === 0) return undefined;
+  return `GREP's leave and recovery include the suspicion record, which holds ${plural(cost.record, 'meter')}: a leave of meter ${cost.meter} costs ${costText(cost.now)} with it and ${costText(cost.plain)} once a re-seed has emptied it.`;
+}
+
 /** Before departed meters are suspected: what every later leave will cost with them in the record. */
 export function suspectSentence(cost: LeaveCostView): string {
   if (cost.withSuspects.bytes === cost.now.bytes && messageCount(cost.withSuspects) === messageCount(cost.now)) {
@@ -54,7 +63,7 @@ export function formatBitRate(bitRate: number): string {
   return `${Number(value.toFixed(value >= 100 ? 0 : 1))} ${unit}`;
 }
 
-function formatSeconds(seconds: number): string {
+export function formatSeconds(seconds: number): string {
   if (seconds < 10) return `${seconds.toFixed(2)} s`;
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   const minutes = Math.floor(seconds / 60);

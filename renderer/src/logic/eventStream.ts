@@ -1,4 +1,5 @@
 import type { GrepEvent } from '../../../preload/api.js';
+import type { Reachability } from './reachability.js';
 
 /**
  * The console's event stream is NDJSON: one GrepEvent per line, empty lines are keep-alives. Reads
@@ -33,7 +34,7 @@ export class NdjsonLineParser {
   }
 }
 
-const TYPES = new Set(['link', 'group', 'history', 'campaign', 'progress']);
+const TYPES = new Set(['link', 'group', 'history', 'campaign', 'progress', 'operations']);
 
 function isEvent(value: unknown): value is GrepEvent {
   return typeof value === 'object' && value !== null && TYPES.has((value as { type?: unknown }).type as string);
@@ -49,13 +50,16 @@ export interface EventStreamOptions {
   readonly open: (signal: AbortSignal) => Promise<Response>;
   readonly delay?: (failures: number) => number;
   readonly warn?: (message: string, error?: unknown) => void;
+  /** what the stream learns of the back end: opened, lost (ended or failed), or its token refused (401: it stops retrying) */
+  readonly reachability?: Pick<Reachability, 'reached' | 'resumed' | 'lost' | 'refused'>;
 }
 
 /**
  * One shared stream for every listener: opened with the first listener, aborted with the last,
- * reopened with backoff whenever it ends or fails (the console restarted, the laptop slept).
+ * reopened with backoff whenever it ends or fails (the console died, the laptop slept). A refused
+ * token is final: a console that restarted has a new one, and retrying cannot get it.
  */
-export function createEventStream({ open, delay = reconnectDelay, warn = console.warn }: EventStreamOptions): (listener: (event: GrepEvent) => void) => () => void {
+export function createEventStream({ open, delay = reconnectDelay, warn = console.warn, reachability }: EventStreamOptions): (listener: (event: GrepEvent) => void) => () => void {
   const listeners = new Set<(event: GrepEvent) => void>();
   let abort: AbortController | undefined;
 
@@ -71,10 +75,19 @@ export function createEventStream({ open, delay = reconnectDelay, warn = console
 
   const run = async (controller: AbortController) => {
     let failures = 0;
+    /** a stream was lost since the last one opened: its events are gone */
+    let lostOne = false;
     while (!controller.signal.aborted) {
       try {
         const response = await open(controller.signal);
+        if (response.status === 401) {
+          reachability?.refused();
+          return;
+        }
         if (!response.ok || response.body === null) throw new Error(`event stream: HTTP ${response.status}`);
+        if (lostOne) reachability?.resumed();
+        else reachability?.reached();
+        lostOne = false;
         const reader = response.body.getReader();
         const decoder = new TextDecoder();
         const parser = new NdjsonLineParser();
@@ -86,9 +99,16 @@ export function createEventStream({ open, delay = reconnectDelay, warn = console
           for (const error of errors) warn(`[events] ${error}`);
           events.forEach(dispatch);
         }
+        // the console ends its streams only when it shuts down
+        if (!controller.signal.aborted) {
+          lostOne = true;
+          reachability?.lost('its event stream ended');
+        }
       } catch (error) {
         if (controller.signal.aborted) return;
         warn('[events] stream failed, reconnecting', error);
+        lostOne = true;
+        reachability?.lost(error instanceof Error ? error.message : String(error));
       }
       if (controller.signal.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, delay(failures++)));

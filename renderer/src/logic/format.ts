@@ -11,10 +11,16 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/*
+ * What toLocaleString(undefined, { hour12: false }) prints, from one formatter: toLocaleString builds
+ * a new one per call (~0.2 ms), too slow to index the times of a 3,000-row log for search.
+ */
+const TIME = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', hour12: false });
+
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { hour12: false });
+  return Number.isNaN(date.getTime()) ? iso : TIME.format(date);
 }
 
 /**

@@ -13,6 +13,9 @@ export const MEMBER_COLUMNS = [
   { id: 'sync', label: 'Sync', value: (m: MemberView): CsvCell => m.sync },
   { id: 'ackedEpoch', label: 'Acked epoch', value: (m: MemberView): CsvCell => m.ackedEpoch },
   { id: 'lastAck', label: 'Last ack', value: (m: MemberView): CsvCell => m.lastAck },
+  // unknown is said, not left blank: a blank cell reads as "nothing to see"
+  { id: 'firmware', label: 'Firmware', value: (m: MemberView): CsvCell => m.firmware ?? 'unknown' },
+  { id: 'disconnector', label: 'Disconnector', value: (m: MemberView): CsvCell => m.disconnector ?? 'unknown' },
 ] as const;
 
 export type MemberColumnId = (typeof MEMBER_COLUMNS)[number]['id'];

@@ -25,7 +25,7 @@ export function Commands() {
   const [typed, setTyped] = useState('');
   const [result, setResult] = useState<CommandResultView | undefined>(undefined);
   const [progress, setProgress] = useState<string | undefined>(undefined);
-  const parsed = useMemo(() => parseMeterIds(text, members.known), [text, members.known]);
+  const parsed = useMemo(() => parseMeterIds(text, { known: members.known, serials: members.serials }), [text, members.known, members.serials]);
 
   useEvents(['progress'], (event) => event.type === 'progress' && event.planId === plan?.id && setProgress(event.message));
 
@@ -82,10 +82,15 @@ export function Commands() {
         {target === 'selection' && (
           <>
             <label>
-              Meter ids (comma or space separated)
+              Meters: ids, ranges such as 100-180, or serials (comma, space or line separated)
               <textarea rows={2} data-testid="command-ids" value={text} onChange={(e) => (setText(e.target.value), reset())} />
             </label>
             <Problems problems={parsed.problems} testId="command-problems" />
+            {parsed.summary !== '' && (
+              <p className="review" data-testid="command-resolved">
+                {parsed.summary}
+              </p>
+            )}
           </>
         )}
         <button type="button" data-testid="command-plan" disabled={busy || !canPlan} onClick={() => void makePlan()}>

@@ -1,13 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { CampaignSummary } from '../../../preload/api.js';
+import type { CampaignSummary, TrustedKeyView } from '../../../preload/api.js';
 import { CampaignDetail } from '../components/CampaignDetail.js';
 import { DataTable, numeric } from '../components/DataTable.js';
 import { Problems } from '../components/ErrorList.js';
 import { useMemberIds } from '../components/useMemberIds.js';
 import { FirmwareStaging } from '../components/FirmwareStaging.js';
 import { SubmitForm } from '../components/SubmitForm.js';
-import { useAction, useApp, useEvents, useResource } from '../context.js';
-import { campaignOutcome, campaignProgress } from '../logic/campaign.js';
+import { type Resource, useAction, useApp, useEvents, useResource } from '../context.js';
+import { campaignNoteHeadline, campaignNoteText, campaignOutcome, campaignProgress } from '../logic/campaign.js';
 import { formatBytes } from '../logic/costScale.js';
 import { formatTime, isHex } from '../logic/format.js';
 import { parseMeterIds } from '../logic/meterIds.js';
@@ -15,6 +15,7 @@ import { parseMeterIds } from '../logic/meterIds.js';
 /** Firmware: stage and verify packages, the vendor keys trusted, push campaigns and follow them. */
 export function Firmware() {
   const packages = useResource((a) => a.firmwarePackages(), []);
+  const trustedKeys = useResource((a) => a.trustedKeys(), []);
   const campaignList = useResource((a) => a.campaigns(), [], [], 1000);
   const [campaigns, setCampaigns] = useState<readonly CampaignSummary[]>([]);
   const [selected, setSelected] = useState<number | undefined>(undefined);
@@ -30,8 +31,9 @@ export function Firmware() {
       <h2>Firmware</h2>
       <div className="split">
         <FirmwareStaging onStaged={packages.reload} />
-        <TrustedKeys />
+        <TrustedKeys keys={trustedKeys} />
       </div>
+      <ModelTrust onRecorded={trustedKeys.reload} />
       <section className="panel" aria-label="Staged packages">
         <h3>Staged packages</h3>
         <DataTable
@@ -74,6 +76,11 @@ export function Firmware() {
                 </td>
                 <td>
                   <span className={`campaign-status cs-${campaignOutcome(c).tone}`}>{campaignOutcome(c).label}</span>
+                  {c.note && (
+                    <div className="muted" data-testid={`firmware-campaign-note-${c.id}`} title={campaignNoteText(c.note)}>
+                      {campaignNoteHeadline(c.note)}
+                    </div>
+                  )}
                 </td>
                 <td>
                   {p.done}/{p.meters} verified, {p.activated} activated{p.failed ? `, ${p.failed} failed` : ''}
@@ -89,10 +96,9 @@ export function Firmware() {
   );
 }
 
-function TrustedKeys() {
+function TrustedKeys({ keys }: { readonly keys: Resource<readonly TrustedKeyView[]> }) {
   const { api, inform } = useApp();
   const { busy, run } = useAction();
-  const keys = useResource((a) => a.trustedKeys(), []);
   const [label, setLabel] = useState('');
   const [publicKey, setPublicKey] = useState('');
   const valid = label.trim() !== '' && isHex(publicKey.trim(), 64);
@@ -138,14 +144,90 @@ function TrustedKeys() {
   );
 }
 
+/**
+ * Which vendor keys each model's meters were provisioned to trust (issue 15): staging and push refuse,
+ * for a model with a record, a package signed by any other key, because every meter would reject it
+ * only after the whole transfer. A model with no record only warns.
+ */
+function ModelTrust({ onRecorded }: { readonly onRecorded: () => void }) {
+  const { api, inform } = useApp();
+  const { busy, run } = useAction();
+  const models = useResource((a) => a.modelTrust(), ['group']);
+  const [model, setModel] = useState('');
+  const [publicKey, setPublicKey] = useState('');
+  const [label, setLabel] = useState('');
+  const valid = model.trim() !== '' && isHex(publicKey.trim(), 64);
+  const record = async () => {
+    const input = { model: model.trim(), publicKey: publicKey.trim().toLowerCase(), ...(label.trim() ? { label: label.trim() } : {}) };
+    const list = await run(() => api.trustKeyForModel(input), 'record model trust');
+    if (list) {
+      inform(`meters of model ${input.model} recorded to trust ${input.publicKey.slice(0, 16)}…`);
+      setPublicKey('');
+      setLabel('');
+      models.reload();
+      onRecorded();
+    }
+  };
+  return (
+    <section className="panel" aria-label="Keys each model trusts">
+      <h3>Keys each model's meters trust</h3>
+      <DataTable testId="firmware-model-trust" compact columns={['Model', numeric('Members'), 'Trusted signing keys']} empty={models.data?.length === 0 && 'No members and no record yet.'}>
+        {(models.data ?? []).map((m) => (
+          <tr key={m.model} data-testid={`firmware-model-${m.model}`}>
+            <td>{m.model}</td>
+            <td className="num">{m.members}</td>
+            <td>
+              {m.keys.length === 0 ? (
+                <span className="warn-text" data-testid="firmware-model-unrecorded">
+                  no record: staging only warns
+                </span>
+              ) : (
+                m.keys.map((k) => (
+                  <div key={k.publicKey} title={k.publicKey}>
+                    {k.label} <span className="mono">{k.publicKey.slice(0, 16)}…</span>
+                  </div>
+                ))
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
+      <SubmitForm className="form" onSubmit={record}>
+        <div className="row">
+          <label>
+            Model
+            <input data-testid="model-trust-model" list="firmware-models" value={model} onChange={(e) => setModel(e.target.value)} />
+            <datalist id="firmware-models">
+              {(models.data ?? []).map((m) => (
+                <option key={m.model} value={m.model} />
+              ))}
+            </datalist>
+          </label>
+          <label className="grow">
+            Ed25519 public key its meters were provisioned with (64 hex digits)
+            <input data-testid="model-trust-public-key" className="mono" value={publicKey} onChange={(e) => setPublicKey(e.target.value)} />
+          </label>
+          <label>
+            Label (for a key not yet trusted)
+            <input data-testid="model-trust-label" value={label} onChange={(e) => setLabel(e.target.value)} />
+          </label>
+        </div>
+        <button type="submit" data-testid="model-trust-submit" disabled={busy || !valid}>
+          Record this model's trust
+        </button>
+      </SubmitForm>
+    </section>
+  );
+}
+
 function PushForm({ packages, onPushed }: { readonly packages: readonly { id: number; manifest: { model: string; version: string } }[]; readonly onPushed: (c: CampaignSummary) => void }) {
   const { api, inform } = useApp();
   const { busy, run } = useAction();
   const [packageId, setPackageId] = useState<number | undefined>(undefined);
   const [meters, setMeters] = useState('');
   const [blockSize, setBlockSize] = useState('256');
-  const { known } = useMemberIds();
-  const parsed = useMemo(() => parseMeterIds(meters, known), [meters, known]);
+  const { known, serials } = useMemberIds();
+  const parsed = useMemo(() => parseMeterIds(meters, { known, serials }), [meters, known, serials]);
   const chosen = packageId ?? packages[packages.length - 1]?.id;
   const block = Number(blockSize);
   const blockValid = Number.isInteger(block) && block >= 16 && block <= 4096;
@@ -180,11 +262,16 @@ function PushForm({ packages, onPushed }: { readonly packages: readonly { id: nu
           <input data-testid="push-block-size" inputMode="numeric" value={blockSize} onChange={(e) => setBlockSize(e.target.value)} />
         </label>
         <label className="grow">
-          Meter ids (empty: every member of the package's model)
+          Meters: ids, ranges or serials (empty: every member of the package's model)
           <input data-testid="push-meters" value={meters} onChange={(e) => setMeters(e.target.value)} />
         </label>
       </div>
       <Problems problems={[...parsed.problems, ...(blockValid ? [] : ['block size: a whole number from 16 to 4096'])]} testId="push-problems" />
+      {parsed.summary !== '' && (
+        <p className="review" data-testid="push-resolved">
+          {parsed.summary}
+        </p>
+      )}
       <button type="submit" className="primary" data-testid="push-submit" disabled={busy || chosen === undefined || parsed.problems.length > 0 || !blockValid}>
         Push firmware
       </button>

@@ -7,9 +7,10 @@ import {
   useReactTable,
   type VisibilityState,
 } from '@tanstack/react-table';
-import { useDeferredValue, useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useRef, useState } from 'react';
 import type { MemberView } from '../../../preload/api.js';
 import { DataTable, numeric } from '../components/DataTable.js';
+import { MemberDetail } from '../components/MemberDetail.js';
 import { VirtualTable } from '../components/VirtualTable.js';
 import { useApp, useResource } from '../context.js';
 import { buildCsv } from '../logic/csv.js';
@@ -19,7 +20,10 @@ import { subgroupOverview, totals } from '../logic/subgroups.js';
 
 const NO_MEMBERS: readonly MemberView[] = [];
 
-/** Membership: every meter ever commissioned, filterable, sortable, exportable; the subgroups at a glance. */
+/**
+ * Membership: every meter ever commissioned, filterable, sortable, exportable; the subgroups at a
+ * glance. A click on a row, or Enter on the selected one, opens the meter's detail.
+ */
 export function Group() {
   const { inform } = useApp();
   const group = useResource((a) => a.group(), ['group'], [], 1000);
@@ -29,6 +33,11 @@ export function Group() {
   const [sorting, setSorting] = useState<SortingState>([]);
   const [visibility, setVisibility] = useState<VisibilityState>({});
   const [chooser, setChooser] = useState(false);
+  const [selected, setSelected] = useState<number | undefined>(undefined);
+  const [opened, setOpened] = useState<number | undefined>(undefined);
+  /** the row a pointer selected, for the click that follows it up to the table (arrow keys select without one) */
+  const pointed = useRef<number | undefined>(undefined);
+  const tableArea = useRef<HTMLDivElement>(null);
 
   const columns = useMemo<ColumnDef<MemberView, any>[]>(
     () =>
@@ -43,7 +52,9 @@ export function Group() {
               ? (ctx) => <span data-testid="member-sync" className={`sync sync-${ctx.row.original.sync.replace(' ', '-')}`}>{ctx.row.original.sync}</span>
               : c.id === 'status'
                 ? (ctx) => <span data-testid="member-status" className={`member-status status-${ctx.row.original.status}`}>{ctx.row.original.status}</span>
-                : (ctx) => String(ctx.getValue() ?? ''),
+                : c.id === 'firmware' || c.id === 'disconnector'
+                  ? (ctx) => <span className={ctx.getValue() === 'unknown' ? 'muted' : undefined}>{String(ctx.getValue())}</span>
+                  : (ctx) => String(ctx.getValue() ?? ''),
       })),
     [],
   );
@@ -153,14 +164,45 @@ export function Group() {
             ))}
           </fieldset>
         )}
-        <VirtualTable
-          table={table}
-          testId="group-table"
-          rowKey={(m) => m.meterId}
-          className="tall"
-          rowClassName={(m) => (m.status !== 'member' ? 'removed' : m.sync !== 'in sync' ? 'attention' : undefined)}
-          empty={group.loading ? 'Loading…' : members.length === 0 ? 'No member yet: commission meters under Actions.' : 'No member matches the filter.'}
-        />
+        <div
+          ref={tableArea}
+          onClick={(event) => {
+            const meter = pointed.current;
+            pointed.current = undefined;
+            if (meter !== undefined && (event.target as Element).closest('tbody tr') !== null) setOpened(meter);
+          }}
+          // the grid's own key handler runs first and selects by onRowClick: that selection is not a click
+          onKeyDown={() => {
+            pointed.current = undefined;
+          }}
+        >
+          <VirtualTable
+            table={table}
+            testId="group-table"
+            label="Members"
+            rowKey={(m) => m.meterId}
+            onRowClick={(m) => {
+              pointed.current = m.meterId;
+              setSelected(m.meterId);
+            }}
+            onRowOpen={(m) => setOpened(m.meterId)}
+            selectedKey={selected}
+            className="tall"
+            rowClassName={(m) => (m.status !== 'member' ? 'removed' : m.sync !== 'in sync' ? 'attention' : undefined)}
+            empty={group.loading ? 'Loading…' : members.length === 0 ? 'No member yet: commission meters under Actions.' : 'No member matches the filter.'}
+          />
+        </div>
+        {opened !== undefined && (
+          <MemberDetail
+            meterId={opened}
+            onClose={() => {
+              setSelected(opened);
+              setOpened(undefined);
+              // back to the meter's row: the grid holds focus and shows it selected
+              tableArea.current?.querySelector<HTMLElement>('table[role="grid"]')?.focus();
+            }}
+          />
+        )}
       </section>
     </div>
   );

@@ -1,15 +1,21 @@
 import type { ColumnDef } from '@tanstack/react-table';
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import type { HistoryView } from '../../../preload/api.js';
 import { CostBars } from '../components/CostBars.js';
-import { SuspicionNotice } from '../components/SuspicionNotice.js';
+import { MeterText } from '../components/MeterText.js';
+import { leaveCostIfConnected, SuspicionNotice } from '../components/SuspicionNotice.js';
+import { useRowSearch } from '../components/useRowSearch.js';
 import { useSimpleTable } from '../components/useSimpleTable.js';
 import { VirtualTable } from '../components/VirtualTable.js';
-import { useResource } from '../context.js';
+import { useApp, useResource } from '../context.js';
 import { formatBytes } from '../logic/costScale.js';
+import { downloadText, fileStamp } from '../download.js';
 import { formatDuration, formatMessages, formatTime } from '../logic/format.js';
+import { historyCsv, historySearchCells } from '../logic/records.js';
+import { choices } from '../logic/rowSearch.js';
 
 const NONE: readonly HistoryView[] = [];
+const ALL = '';
 
 /** Green for an operation that reached every meter, red for one that did not, plain while running. */
 function resultClass(result: string): string | undefined {
@@ -18,11 +24,23 @@ function resultClass(result: string): string | undefined {
   return undefined;
 }
 
-/** The rekey timeline, one row per operation, with its detail and what each scheme would cost now. */
+/**
+ * The rekey timeline, one row per operation, searchable, filterable by operation, exportable, with the
+ * selected row's detail and what each scheme would cost now.
+ */
 export function History() {
+  const { session, inform } = useApp();
   const history = useResource((a) => a.history(), ['history'], [], 500);
   const chart = useResource((a) => a.costChart(), ['group'], [], 1500);
+  const leave = useResource(leaveCostIfConnected, ['group', 'history', 'link'], [], 1500);
   const [selectedId, setSelectedId] = useState<number | undefined>(undefined);
+  const [operation, setOperation] = useState(ALL);
+  const detailRef = useRef<HTMLElement>(null);
+  const reseedRef = useRef<HTMLDivElement>(null);
+  const rows = history.data ?? NONE;
+  const keep = useCallback((h: HistoryView) => operation === ALL || h.operation === operation, [operation]);
+  const search = useRowSearch(rows, historySearchCells, keep);
+  const operations = useMemo(() => choices(rows, (h) => h.operation), [rows]);
 
   const columns = useMemo<ColumnDef<HistoryView, any>[]>(
     () => [
@@ -32,27 +50,80 @@ export function History() {
       { id: 'messages', header: 'Messages', accessorFn: (h) => formatMessages(h.messages), enableSorting: false },
       { id: 'bytes', header: 'Bytes', accessorKey: 'bytes', cell: (c) => formatBytes(c.row.original.bytes) },
       { id: 'duration', header: 'Duration', accessorFn: (h) => h.durationMs ?? -1, cell: (c) => formatDuration(c.row.original.durationMs) },
-      { id: 'result', header: 'Result', accessorKey: 'result', cell: (c) => <span className={resultClass(c.row.original.result)}>{c.row.original.result}</span> },
+      {
+        id: 'result',
+        header: 'Result',
+        accessorKey: 'result',
+        cell: (c) => (
+          <span className={resultClass(c.row.original.result)}>
+            <MeterText text={c.row.original.result} testId={`history-result-${c.row.original.id}`} />
+          </span>
+        ),
+      },
       { id: 'startedAt', header: 'Started', accessorKey: 'startedAt', cell: (c) => formatTime(c.row.original.startedAt) },
     ],
     [],
   );
-  const table = useSimpleTable(history.data ?? NONE, columns, [{ id: 'id', desc: true }]);
-  const selected = history.data?.find((h) => h.id === selectedId);
+  const table = useSimpleTable(search.found, columns, [{ id: 'id', desc: true }]);
+  const shown = table.getRowModel().rows;
+  // the detail follows what the table shows: a row filtered out is no longer selected
+  const selected = selectedId === undefined ? undefined : search.found.find((h) => h.id === selectedId);
+
+  const exportCsv = () => {
+    const name = `${session.group?.name ?? 'group'}-history-${fileStamp(new Date())}.csv`;
+    downloadText(name, historyCsv(shown.map((row) => row.original)), 'text/csv;charset=utf-8');
+    inform(`exported ${shown.length} history rows to ${name}`);
+  };
+  const openReseed = () => {
+    reseedRef.current?.scrollIntoView({ block: 'start' });
+    // the notice's first control is its "Plan the re-seed" (or, once planned, the plan's own controls)
+    reseedRef.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus();
+  };
 
   return (
     <div className="screen">
       <h2>History</h2>
-      <SuspicionNotice testId="history-reseed" />
+      <div ref={reseedRef}>
+        <SuspicionNotice testId="history-reseed" />
+      </div>
       <div className="split">
         <section className="panel grow" aria-label="Timeline">
           <h3>Rekey timeline</h3>
-          <VirtualTable table={table} testId="history-table" rowKey={(h) => h.id} onRowClick={(h) => setSelectedId(h.id)} selectedKey={selectedId} empty="No operation yet." />
+          <div className="toolbar">
+            <input type="search" placeholder="Search every column…" aria-label="Search the history" data-testid="history-filter" value={search.query} onChange={(e) => search.setQuery(e.target.value)} />
+            <select aria-label="Operation" data-testid="history-operation" value={operation} onChange={(e) => setOperation(e.target.value)}>
+              <option value={ALL}>every operation</option>
+              {operations.map((op) => (
+                <option key={op} value={op}>
+                  {op}
+                </option>
+              ))}
+            </select>
+            <span className="count" data-testid="history-count" role="status">
+              {shown.length} of {rows.length} shown
+            </span>
+            <button type="button" data-testid="history-export" disabled={shown.length === 0} onClick={exportCsv}>
+              Export CSV
+            </button>
+          </div>
+          <VirtualTable
+            table={table}
+            testId="history-table"
+            label="Rekey timeline"
+            rowKey={(h) => h.id}
+            onRowClick={(h) => setSelectedId(h.id)}
+            onRowOpen={(h) => {
+              setSelectedId(h.id);
+              detailRef.current?.focus();
+            }}
+            selectedKey={selected?.id}
+            empty={rows.length === 0 ? 'No operation yet.' : 'No operation matches the search.'}
+          />
         </section>
-        <section className="panel side" aria-label="Detail" data-testid="history-detail">
+        <section className="panel side" aria-label="Detail" data-testid="history-detail" ref={detailRef} tabIndex={-1}>
           <h3>Detail</h3>
           {selected === undefined ? (
-            <p className="muted">Select a row.</p>
+            <p className="muted">Select a row (click, or the arrow keys in the table); Enter brings you here.</p>
           ) : (
             <dl className="facts">
               <dt>Operation</dt>
@@ -87,7 +158,7 @@ export function History() {
               <dd>{formatDuration(selected.durationMs)}</dd>
               <dt>Result</dt>
               <dd data-testid="history-detail-result" className={resultClass(selected.result)}>
-                {selected.result}
+                <MeterText key={selected.id} text={selected.result} open testId="history-detail-result" />
               </dd>
             </dl>
           )}
@@ -96,7 +167,7 @@ export function History() {
       <section className="panel" aria-label="Cost">
         <h3>What one operation costs this group now{chart.data ? ` (${chart.data.members} members)` : ''}</h3>
         <p className="muted">Bytes sent over the DC link, log scale.</p>
-        {chart.data !== undefined && <CostBars chart={chart.data} />}
+        {chart.data !== undefined && <CostBars chart={chart.data} leave={leave.data} onReseed={openReseed} />}
       </section>
     </div>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { LeaveCostView, PlanView } from '../../../preload/api.js';
-import { airtimeText, exactBytes, formatBitRate, methodComparison, methodRows, recordAddsSentence, recordSentence, suspectSentence } from '../../../renderer/src/logic/costText.js';
+import { airtimeText, exactBytes, formatBitRate, methodComparison, methodRows, recordAddsSentence, recordChartNote, recordSentence, suspectSentence } from '../../../renderer/src/logic/costText.js';
 
 const plain = { broadcasts: 2, unicasts: 0, bytes: 320 };
 const leave = (record: number, now = plain, withSuspects = now): LeaveCostView => ({ meter: 57, record, plain, now, withSuspects });
@@ -16,6 +16,13 @@ describe('what the suspicion record costs, in words', () => {
     expect(recordSentence(leave(3, { broadcasts: 3, unicasts: 8, bytes: 1234 }))).toBe('a leave now costs 1,234 B (11 messages) instead of 320 B (2): the suspicion record holds 3 meters');
     expect(recordSentence(leave(1, { broadcasts: 3, unicasts: 0, bytes: 400 }))).toBe('a leave now costs 400 B (3 messages) instead of 320 B (2): the suspicion record holds 1 meter');
     expect(recordSentence(leave(0))).toBe('the suspicion record is empty: a leave costs 320 B (2 messages)');
+  });
+
+  test("the cost chart names the suspicion record as the cause of GREP's dearer removals, only while it holds meters", () => {
+    expect(recordChartNote(leave(12, { broadcasts: 14, unicasts: 36, bytes: 3712 }))).toBe(
+      "GREP's leave and recovery include the suspicion record, which holds 12 meters: a leave of meter 57 costs 3,712 B (50 messages) with it and 320 B (2 messages) once a re-seed has emptied it.",
+    );
+    expect(recordChartNote(leave(0))).toBeUndefined();
   });
 
   test('before departed meters are suspected: every later leave with them against now', () => {

@@ -28,6 +28,20 @@ describe('CSV export', () => {
     expect(csvField('-x')).toBe("'-x");
   });
 
+  test('control characters are written as \\uXXXX, before the formula check; tab and line breaks stay (quoted)', () => {
+    expect(csvField('S\u001b[31mN')).toBe('S\\u001b[31mN');
+    expect(csvField('a\u0000b\u0007c\u007fd\u0085e')).toBe('a\\u0000b\\u0007c\\u007fd\\u0085e');
+    // a right-to-left override would show "SN-1234" for a serial stored reversed
+    expect(csvField('SN-\u202e4321')).toBe('SN-\\u202e4321');
+    expect(csvField('a\u2028b')).toBe('a\\u2028b');
+    expect(csvField('\u0000=1+1')).toBe('\\u0000=1+1');
+    expect(csvField('\t=1+1')).toBe("'\t=1+1");
+    expect(csvField('\r=1+1')).toBe(`"'\r=1+1"`);
+    expect(csvField('a\tb')).toBe('a\tb');
+    expect(csvField('a\nb')).toBe('"a\nb"');
+    expect(csvField('meter 42 — réseau')).toBe('meter 42 — réseau');
+  });
+
   test('the export parses back to the same cells', () => {
     const rows = [['a,"b"', 'c\nd', 'plain']];
     const csv = buildCsv(['x', 'y', 'z'], rows);

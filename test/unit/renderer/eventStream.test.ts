@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { GrepEvent } from '../../../preload/api.js';
 import { createEventStream, NdjsonLineParser, reconnectDelay } from '../../../renderer/src/logic/eventStream.js';
+import { Reachability } from '../../../renderer/src/logic/reachability.js';
 
 const link = { type: 'link', link: { profile: 'dc', state: 'connected', detail: undefined, since: '2026-01-01T00:00:00Z', pending: 0, dc: undefined } };
 
@@ -125,5 +126,46 @@ describe('event stream client', () => {
     expect(signal?.aborted).toBe(false);
     offB();
     expect(signal?.aborted).toBe(true);
+  });
+
+  test('the console dying is seen at once, and its coming back is a reconnect', async () => {
+    const reachability = new Reachability();
+    let opened = 0;
+    const subscribe = createEventStream({
+      open: async () => {
+        opened += 1;
+        // first a stream the console ends as it shuts down, then two refused connections, then it is back
+        if (opened === 1) return streamOf([encoder.encode('{"type":"history"}\n')]);
+        if (opened <= 3) throw new TypeError('Failed to fetch');
+        return new Response(new ReadableStream<Uint8Array>({ start: (controller) => controller.enqueue(encoder.encode('{"type":"group","epoch":2}\n')) }));
+      },
+      delay: () => 1,
+      warn: () => undefined,
+      reachability,
+    });
+    const states: string[] = [];
+    reachability.subscribe(() => states.push(reachability.state.state));
+    const seen: GrepEvent[] = [];
+    const off = subscribe((event) => seen.push(event));
+    await waitUntil(() => seen.length === 2);
+    off();
+    expect(states).toEqual(['unreachable', 'unreachable', 'reachable']);
+    expect(reachability.reconnects).toBe(1);
+  });
+
+  test('a refused token (a restarted console) is final: the stream stops retrying', async () => {
+    const reachability = new Reachability();
+    let opened = 0;
+    const subscribe = createEventStream({
+      open: async () => (++opened === 1 ? new Response(new ReadableStream<Uint8Array>({ start: (c) => c.close() })) : new Response('{}', { status: 401 })),
+      delay: () => 1,
+      warn: () => undefined,
+      reachability,
+    });
+    const off = subscribe(() => undefined);
+    await waitUntil(() => reachability.state.state === 'restarted');
+    await new Promise((r) => setTimeout(r, 30));
+    off();
+    expect(opened).toBe(2);
   });
 });
