@@ -283,7 +283,14 @@ export interface ExecutionView {
   readonly epochFrom: number;
   readonly epoch: number;
   readonly converged: boolean;
+  /** a later operation took over its convergence: the members behind are repaired with that one */
+  readonly superseded: boolean;
+  /** members with nothing left for them at the DC that never confirmed */
   readonly unreachable: readonly number[];
+  /** members whose frames still wait in the DC's queue */
+  readonly queuedAtDc: readonly number[];
+  /** the DC's backlog in seconds of airtime at its last report */
+  readonly dcQueuedSeconds: number;
   readonly resyncs: number;
 }
 

@@ -120,7 +120,17 @@ export function suspectView(result: ReturnType<KeyManagerService['suspect']>): S
 }
 
 export function executionView(result: ExecutionResult): ExecutionView {
-  return { planId: result.planId, epochFrom: result.epochFrom, epoch: result.epoch, converged: result.converged, unreachable: [...result.unreachable], resyncs: result.resyncs };
+  return {
+    planId: result.planId,
+    epochFrom: result.epochFrom,
+    epoch: result.epoch,
+    converged: result.converged,
+    superseded: result.superseded,
+    unreachable: [...result.unreachable],
+    queuedAtDc: [...result.queuedAtDc],
+    dcQueuedSeconds: result.dcQueuedSeconds,
+    resyncs: result.resyncs,
+  };
 }
 
 export function commandResultView(result: CommandResult): CommandResultView {

@@ -65,6 +65,8 @@ export class Convergence {
   private readonly outstanding = new Set<number>();
   /** repair rounds each outstanding member has been in, this epoch */
   private readonly tries = new Map<number, number>();
+  /** frames planned by the running call and not yet handed to the DC, in sending order */
+  private queue: InFlight[] = [];
   /** frames handed to the DC and not yet on the air, by transfer id */
   private readonly atDc = new Map<number, InFlight>();
   /** per member, how many of its frames are planned or at the DC: no repair while one of them can still reach it */
@@ -149,20 +151,20 @@ export class Convergence {
    */
   async converge(operation: { readonly messages: readonly LoggedMessage[] }): Promise<ConvergenceResult> {
     const generation = ++this.generation;
+    const carried = this.takeOver();
     const start = this.link.now();
     const logged = this.record(operation.messages);
     this.link.updateKey(this.source.epoch, this.source.groupKey());
     const frames = logged.map((entry): Queued => ({ message: entry.message, isFor: this.audienceOf(entry.message) }));
     const ordered = (this.options.order ?? 'largest audience first') === 'largest audience first' ? audienceOrder(frames, [...this.source.members()]) : frames;
-    return this.settle(generation, start, ordered.map((frame) => this.plan(frame, true)));
+    this.queue = [...ordered.map((frame) => this.plan(frame, true)), ...carried.map((frame) => this.plan(frame, false))];
+    return this.settle(generation, start);
   }
 
-  /**
-   * Repairs without a new operation: after a restart (`pending`: the stored frames the DC never
-   * accepted, sent again first under their own ids), or once meters given up on are back.
-   */
-  async repair(pending: readonly LoggedMessage[] = []): Promise<ConvergenceResult> {
+  /** Repairs without a new operation: after a restart, or once meters given up on are back. */
+  async repair(): Promise<ConvergenceResult> {
     const generation = ++this.generation;
+    const carried = this.takeOver();
     for (const member of this.source.members()) {
       if (this.held.get(member) !== this.source.epoch || this.suspect.has(member)) this.outstanding.add(member);
     }
@@ -170,7 +172,8 @@ export class Convergence {
     // acks already on their way get one window before anyone is repaired
     const start = this.link.now();
     for (const member of this.outstanding) this.closes.set(member, Math.max(this.closes.get(member) ?? Number.NEGATIVE_INFINITY, start + this.options.ackTimeout));
-    return this.settle(generation, start, pending.map((message) => this.plan({ message, isFor: this.audienceOf(message) }, false)));
+    this.queue = carried.map((frame) => this.plan(frame, false));
+    return this.settle(generation, start);
   }
 
   /**
@@ -179,14 +182,29 @@ export class Convergence {
    * holding the epoch acknowledges again; the silent ones are then repaired like any laggard.
    */
   async reconfirm(): Promise<ConvergenceResult> {
-    const generation = ++this.generation;
-    const start = this.link.now();
     const last = this.log.get(this.source.epoch)?.messages.filter((logged) => logged.message.to === 'all').at(-1);
     if (!last) return this.repair();
+    const generation = ++this.generation;
+    const carried = this.takeOver();
+    const start = this.link.now();
     for (const member of this.source.members()) this.outstanding.add(member);
     this.tries.clear();
     const message = withoutRow(last.message);
-    return this.settle(generation, start, [this.plan({ message, isFor: this.audienceOf(message) }, true)]);
+    this.queue = [this.plan({ message, isFor: this.audienceOf(message) }, true), ...carried.map((frame) => this.plan(frame, false))];
+    return this.settle(generation, start);
+  }
+
+  /**
+   * The frames an earlier call planned and never handed to the DC, as a later call takes over: an
+   * operation's own stored frames go on after the later call's own (an eviction is not held up behind
+   * a commissioning's unicasts; the meters behind are replayed the later epoch); repairs are planned
+   * again from what is known now.
+   */
+  private takeOver(): Queued[] {
+    const queue = this.queue;
+    this.queue = [];
+    for (const planned of queue) this.unplan(planned);
+    return queue.filter((planned) => planned.frame.message.row !== undefined).map((planned) => planned.frame);
   }
 
   /**
@@ -198,7 +216,8 @@ export class Convergence {
    * next report or the next window to close. The operation's own frames all go before any repair.
    * A member is given up after `maxRounds` repairs.
    */
-  private async settle(generation: number, start: number, queue: InFlight[]): Promise<ConvergenceResult> {
+  private async settle(generation: number, start: number): Promise<ConvergenceResult> {
+    const queue = this.queue;
     const done = () => this.outstanding.size === 0;
     const counts = { replays: 0, rebroadcasts: 0, resyncs: 0 };
     const superseded = () => this.generation !== generation;
@@ -236,8 +255,8 @@ export class Convergence {
       reached = Math.max(reached, until);
       if (this.atDc.size > 0 && clock() >= this.lastAired + this.airSilence) this.aired([...this.atDc.keys()], this.dcQueue, clock());
     }
-    // a superseded call's unsent frames are the later call's to plan again
-    for (const planned of queue) this.unplan(planned);
+    // a superseded call's unsent frames are the later call's (takeOver)
+    if (!superseded()) for (const planned of queue.splice(0)) this.unplan(planned);
     return {
       epoch: this.source.epoch,
       converged: done(),

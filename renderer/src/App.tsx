@@ -122,7 +122,7 @@ function Ready({ api, reachability, initial }: { readonly api: GrepApi; readonly
     console.error(what ?? 'error', error);
     setStatus(statusFromError(error, what, worldNow.current));
   }, []);
-  const inform = useCallback((message: string) => setStatus({ kind: 'info', code: 'OK', message, at: new Date().toISOString() }), []);
+  const inform = useCallback((message: string, code = 'OK') => setStatus({ kind: 'info', code, message, at: new Date().toISOString() }), []);
   const settle = useCallback((what: string) => setStatus((s) => afterChange(s, { kind: 'succeeded', what })), []);
   useEffect(() => setStatus((s) => afterChange(s, { kind: 'world', world })), [world]);
 

@@ -11,7 +11,8 @@ export interface AppContextValue {
   readonly session: SessionInfo;
   /** shows the error's code and message in the status line; nothing is swallowed */
   readonly report: (error: unknown, what?: string) => void;
-  readonly inform: (message: string) => void;
+  /** an outcome on the status line under `code` ('OK' unless said otherwise: a result that is not OK says so) */
+  readonly inform: (message: string, code?: string) => void;
   /** the action `what` succeeded: an error it left on the status line is stale */
   readonly settle: (what: string) => void;
   /** times the back end came back after being unreachable: what was fetched before may be stale */

@@ -121,4 +121,27 @@ describe('repair from the durable log', () => {
     expect(setup.everyoneHolds(service)).toBe(true);
     service.close();
   });
+
+  test('an eviction during a commissioning goes out at once, before the commissioning\'s unsent frames, which follow it; nothing is left unsent', async () => {
+    const setup = group(120, { loss: 0.02, rate: 5_000, seed: 7 });
+    const service = setup.open();
+    const handed: number[] = [];
+    setup.port.on('accepted', (transfer) => handed.push(transfer));
+    const commissioning = service.execute((await service.planCommission(setup.profiles)).id);
+    // the commissioning has committed and its first frames are at the DC: minutes of airtime at 5 kbit/s
+    const lastCommissioningRow = Math.max(...setup.store.pendingOutbox(1).map((row) => row.id));
+    const sentBefore = handed.length;
+    const eviction = service.execute(service.planLeave([5]).id);
+    const [commissioned, evicted] = await Promise.all([commissioning, eviction]);
+    expect(commissioned).toMatchObject({ superseded: true });
+    expect(evicted).toMatchObject({ converged: true, superseded: false });
+    // the frame after the eviction's commit was the eviction's own, and the commissioning's rows went on after it
+    expect(handed[sentBefore]).toBeGreaterThan(lastCommissioningRow);
+    expect(handed.slice(sentBefore).some((transfer) => transfer <= lastCommissioningRow)).toBe(true);
+    expect(setup.everyoneHolds(service)).toBe(true);
+    expect(setup.fleet.get(5).member.groupKey).not.toEqual(service.groupKey().kg);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(setup.store.pendingOutbox(1)).toEqual([]);
+    service.close();
+  });
 });

@@ -3,6 +3,7 @@ import type { ExecutionView, PlanView } from '../../../preload/api.js';
 import { useAction, useApp, useEvents } from '../context.js';
 import { executeGate } from '../logic/confirmation.js';
 import { ConfirmationInput } from './ConfirmationInput.js';
+import { executionOutcome } from '../logic/executionOutcome.js';
 
 interface Props {
   readonly plan: PlanView;
@@ -36,7 +37,8 @@ export function ExecutePanel({ plan, testId, danger, verb, onExecuted }: Props) 
     const done = await run(() => api.execute(plan.id, { confirmation: plan.confirmation === undefined ? undefined : typed, acceptRejected }), verb);
     if (done !== undefined) {
       setResult(done);
-      inform(`${verb}: epoch ${done.epochFrom} → ${done.epoch}, ${done.converged ? 'converged' : `not converged, ${done.unreachable.length} unreachable`}`);
+      const outcome = executionOutcome(done);
+      inform(`${verb}: epoch ${done.epochFrom} → ${done.epoch}, ${outcome.text}`, outcome.code);
       onExecuted?.(done);
     }
   };
@@ -87,6 +89,7 @@ export function ExecutionResult({ result, testId }: { readonly result: Execution
         {' '}
         epoch {result.epochFrom} → {result.epoch}, {result.resyncs} resync(s)
       </span>
+      {!result.converged && <p data-testid={`${testId}-result-outcome`}>{executionOutcome(result).text}</p>}
       {result.unreachable.length > 0 && (
         <p data-testid={`${testId}-result-unreachable`}>
           Unreachable ({result.unreachable.length}): {result.unreachable.slice(0, 100).join(', ')}
