@@ -3,30 +3,24 @@
  * keeps no more outbox rows than the replay log of GREP.md §7 needs: the 'rekey' and 'key' rows of the
  * last LOG_EPOCHS epochs. `npm run bench:outbox -- [--meters 200] [--image 262144] [--rekeys 50]
  * [--loss 0.01] [--seed 1] [--json]`. One process, real TCP on 127.0.0.1: a new store, the simulated
- * DC, the KeyManagerService and FirmwareService wired as test/integration/firmware.test.ts wires them;
- * the fleet is commissioned, a random image is pushed to every meter and activated, then the group is
- * rekeyed `--rekeys` times, and the service is reopened once (the open prunes) before the last look.
+ * DC, the KeyManagerService and FirmwareService wired by test/support/firmwareBench.ts as the
+ * integration tests wire them; the fleet is commissioned, a random image is pushed to every meter
+ * and activated, then the group is rekeyed `--rekeys` times, and the service is reopened once (the
+ * open prunes) before the last look.
  *
  * fileBytes: the store file plus its -wal; liveBytes: pages in use (SQLite reuses freed pages rather
  * than shrinking the file); rowsKept: outbox rows now; rowsWritten: outbox rows ever written.
  * Exits 1 if anything but the replay log is kept, or the log spans more than LOG_EPOCHS epochs.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { nodeCrypto, nodeRandom } from '../main/crypto/node.js';
+import { statSync } from 'node:fs';
+import { nodeCrypto } from '../main/crypto/node.js';
 import { pack } from '../main/firmware/index.js';
 import { seededRandom } from '../main/grep/index.js';
-import type { DcLink } from '../main/link/client.js';
-import { FirmwareService } from '../main/ops/firmware.js';
-import { KeyManagerService, LOG_EPOCHS } from '../main/ops/service.js';
-import { KmStore } from '../main/store/index.js';
-import { type RunningSimulator, startSimulator } from '../sim/simulator.js';
-import { startKmLink } from '../test/support/kmBench.js';
+import { LOG_EPOCHS } from '../main/ops/service.js';
+import type { KmStore } from '../main/store/index.js';
+import { type Cleanups, commissionFleet, firmwareDc, MODEL, openFirmwareKm, trustVendorKey } from '../test/support/firmwareBench.js';
 import { waitFor } from '../test/support/net.js';
 import { parseBenchArgs, printTable } from './report.js';
-
-const MODEL = 'GX-110 single-phase';
 
 export interface OutboxRow {
   point: 'before' | 'campaign' | 'rekeys';
@@ -42,13 +36,6 @@ export interface OutboxRow {
   legacy: number;
   /** commissioning, the campaign (every meter activated) or every rekey converged */
   converged: boolean;
-}
-
-interface Km {
-  readonly link: DcLink;
-  readonly kms: KeyManagerService;
-  readonly firmware: FirmwareService;
-  stop(): Promise<void>;
 }
 
 function measure(store: KmStore, groupId: number, point: OutboxRow['point'], converged: boolean): OutboxRow {
@@ -68,54 +55,21 @@ function oldestLoggedEpoch(store: KmStore, groupId: number): number | undefined 
 }
 
 async function run(settings: { meters: number; image: number; rekeys: number; loss: number; seed: number }, progress: (line: string) => void): Promise<{ rows: OutboxRow[]; problems: string[] }> {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const cleanups: Cleanups = [];
   try {
     const random = seededRandom(settings.seed ^ 0x0b0c);
     const vendorKey = random(32);
     const image = random(settings.image);
-    const dir = mkdtempSync(join(tmpdir(), 'grep-outbox-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const store = KmStore.create(join(dir, 'km.db'), 'passphrase', { cost: 2 ** 10, blockSize: 8, parallelism: 1 });
-    cleanups.push(() => store.close());
-    const group = KeyManagerService.createGroup(store, { id: 1, name: 'dc-1', plannedSize: settings.meters }, 'operator');
-    const pairingKey = nodeRandom(16);
-    const sim: RunningSimulator = await startSimulator({
-      meters: settings.meters, loss: settings.loss, seed: settings.seed, tcp: { host: '127.0.0.1', port: 0 }, baud: 115_200, 'pairing-key': pairingKey, 'km-public-key': group.publicKey,
-      group: 1, rate: 2_000_000, latency: 5, model: MODEL, 'vendor-key': nodeCrypto.publicKey(vendorKey),
-    });
-    cleanups.push(() => sim.close());
-    // the KM learns that the DC's queue drained from its status; ask often instead of every 5 s
-    const status = setInterval(() => sim.dc.requestStatus(), 100);
-    cleanups.push(() => clearInterval(status));
-    store.saveDcProfile({ name: 'dc-1', transport: 'tcp', host: '127.0.0.1', port: sim.endpoint.tcpPort!, pairingKey });
-
-    const connect = async (): Promise<Km> => {
-      const link = await startKmLink(store);
-      let firmware: FirmwareService | undefined;
-      const kms = KeyManagerService.open({ store, group: 'dc-1', actor: 'operator', link, ackTimeout: 2, maxRounds: 20, onRemoved: (meters) => firmware!.removeMeters(meters) });
-      firmware = FirmwareService.open({ store, group: 'dc-1', actor: 'operator', link, groupKey: () => kms.groupKey(), roundTimeout: 0.4, drainTimeout: 5 });
-      let stopped = false;
-      const stop = async () => {
-        if (stopped) return;
-        stopped = true;
-        firmware!.close();
-        kms.close();
-        await link.stop();
-      };
-      cleanups.push(stop);
-      return { link, kms, firmware, stop };
-    };
+    const { store, group, sim } = await firmwareDc(cleanups, { meters: settings.meters, loss: settings.loss, seed: settings.seed, rate: 2_000_000, vendorKey });
+    const connect = () => openFirmwareKm(store, cleanups, { maxRounds: 20 });
 
     let km = await connect();
     const started = Date.now();
-    const commission = await km.kms.execute((await km.kms.planCommissionCsv(sim.fleet.toCsv())).id);
-    // a campaign's key frame opens only under the current KG: every meter must hold it
-    const commissioned = commission.converged || (await km.kms.catchUp()).converged;
-    await waitFor('the DC idle', () => sim.dc.idle, 30_000);
+    const commissioned = await commissionFleet(km, sim);
     const rows = [measure(store, group.id, 'before', commissioned)];
     progress(`commissioned ${settings.meters} meters in ${Date.now() - started} ms`);
 
-    km.firmware.trustKeyForModel(MODEL, nodeCrypto.publicKey(vendorKey), 'acme');
+    trustVendorKey(km, vendorKey);
     const staged = km.firmware.stage(pack(nodeCrypto, image, { vendor: 'Acme', model: MODEL, version: '2.0.0', sequence: 2 }, vendorKey)).staged!;
     const pushed = km.firmware.push({ packageId: staged.id });
     const distributed = await km.firmware.settled(pushed.id, 120);

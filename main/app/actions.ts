@@ -88,7 +88,11 @@ export class Actions {
     this.checkConfirmation(planId, options.confirmation);
     const result = await this.running(planId, () => service.execute(planId, { acceptRejected: options.acceptRejected ?? false }));
     this.plans.delete(planId);
-    const outcome = result.converged ? `converged at epoch ${result.epoch}` : `epoch ${result.epoch}; unreachable: ${result.unreachable.join(' ')}`;
+    const outcome = result.converged
+      ? `converged at epoch ${result.epoch}`
+      : result.superseded
+        ? `continued by the operation to epoch ${result.epoch}`
+        : `epoch ${result.epoch}; ${result.queuedAtDc.length} still queued at the DC; unreachable: ${result.unreachable.join(' ')}`;
     this.context.emit({ type: 'progress', planId, message: outcome });
     return view.executionView(result);
   }

@@ -74,7 +74,7 @@ export function openDcServices(options: DcServicesOptions, link: DcLink): DcServ
     services.close();
     throw error;
   }
-  // repairs what an earlier session left unacknowledged; the operator's own actions wait for it (BUSY)
+  // repairs what an earlier session left unacknowledged; an operation the operator executes meanwhile takes it over
   // the message may quote a DC's error frame: escaped, so it cannot forge log lines or drive the terminal
   service.catchUp().then(options.onCaughtUp, (error: unknown) => console.warn(`[backend] catch-up after connect: ${escapeControl((error as Error).message)}`));
   return services;

@@ -11,6 +11,7 @@ import { ServiceError } from './errors.js';
 import { type OperationInput, type OperatorPlan, planCommission, planOperation, type StoredPlan } from './operations.js';
 import { checkCommissionList, CommissionInput, countByKind, MeterIds, parseCommissioningCsv, PlanId, validate } from './planning.js';
 import { SyncTable } from './syncTable.js';
+import { escapeControl } from '../text/escape.js';
 
 export type { CommandRequest, CommandResult } from './commands.js';
 export type { OperatorPlan } from './operations.js';
@@ -172,7 +173,10 @@ export class KeyManagerService {
         this.convergence.linkRestored();
         keyRestored = false;
         // a DC that went away may come back restarted: the meters are asked again, and repaired if behind
-        if (reconnected && this.running.size === 0 && !this.checking) void this.reconfirm();
+        if (reconnected && this.running.size === 0 && !this.checking) {
+          // nobody awaits this check: a failure is said on stderr (escaped: it may quote the DC) rather than lost
+          this.reconfirm().catch((error: unknown) => console.warn(`[service] re-check after the DC link came back: ${escapeControl((error as Error).message)}`));
+        }
         reconnected = true;
       }
       wasUp = up;

@@ -1,13 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import { readPublicKey } from '../../main/firmware/keys.js';
 import { toHex } from '../../main/grep/index.js';
-import { launch, recordPage, ROOT, screenshot, waitFor } from './browser.js';
-import { type RunningConsoleProcess, startConsoleProcess } from './consoleProcess.js';
+import { ROOT, screenshot, waitFor } from './browser.js';
+import { consoleHarness } from './harness.js';
 
 /**
  * The whole app through the headless console and its embedded simulated DC (200 meters), driven in
@@ -17,59 +15,11 @@ import { type RunningConsoleProcess, startConsoleProcess } from './consoleProces
  */
 const PASSPHRASE = 'e2e passphrase of the store';
 const FLEET = 200;
-const timings: { step: string; ms: number; ok: boolean }[] = [];
-let dir: string;
-let consoleProcess: RunningConsoleProcess | undefined;
-let browser: Browser | undefined;
-let page: Page;
-let log: string[] = [];
+const ui = consoleHarness({ name: 'console', args: () => ['--port', '0'], stepTimeout: 180_000 });
+const { id, text, step } = ui;
 let members: number[] = [];
 
-const id = (testId: string) => page.getByTestId(testId);
-const text = async (testId: string) => ((await id(testId).count()) > 0 ? ((await id(testId).first().textContent()) ?? '') : '');
 const headerGroupName = async () => (await text('header-group')).replace(/^Group /, '');
-
-/** A call past the page, as a script holding the session token would make it: the back end's own checks must hold. */
-async function apiCall(call: string, args: unknown[]): Promise<{ ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }> {
-  const url = new URL(consoleProcess!.url);
-  const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
-  const response = await fetch(new URL(`/api/${call}`, url), { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
-  return (await response.json()) as Awaited<ReturnType<typeof apiCall>>;
-}
-
-/** Runs one step, records its time, and leaves a screenshot behind when it fails. */
-function step(name: string, body: () => Promise<void>, timeout = 180_000) {
-  test(name, async () => {
-    const started = Date.now();
-    try {
-      await body();
-      timings.push({ step: name, ms: Date.now() - started, ok: true });
-    } catch (error) {
-      timings.push({ step: name, ms: Date.now() - started, ok: false });
-      await screenshot(page, `failed-${name.replace(/\W+/g, '-')}`).catch(() => undefined);
-      const status = await text('status-line').catch(() => '');
-      throw new Error(`${(error as Error).message}\nstatus line: ${status}\npage log (last 20):\n${log.slice(-20).join('\n')}`);
-    }
-  }, timeout);
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'grep-e2e-'));
-  consoleProcess = await startConsoleProcess(['--data', join(dir, 'data'), '--port', '0']);
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  log = recordPage(page);
-  await page.goto(consoleProcess.url);
-});
-
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await consoleProcess?.stop();
-  rmSync(dir, { recursive: true, force: true });
-  const width = Math.max(...timings.map((t) => t.step.length));
-  console.log(`\n${timings.map((t) => `${t.ok ? 'ok  ' : 'FAIL'} ${t.step.padEnd(width)} ${(t.ms / 1000).toFixed(1).padStart(6)} s`).join('\n')}\n`);
-  if (timings.some((t) => !t.ok) && consoleProcess) console.log(`console output (last 3000 chars):\n${consoleProcess.output().slice(-3000)}`);
-});
 
 describe('the console, end to end', () => {
   step('unlock through the gate', async () => {
@@ -80,7 +30,7 @@ describe('the console, end to end', () => {
       expect(await id('unlock-submit').isDisabled()).toBe(true);
       await id('unlock-repeat').fill(PASSPHRASE);
     }
-    await screenshot(page, '00-unlock');
+    await screenshot(ui.page, '00-unlock');
     await id('unlock-submit').click();
     await id('nav-connection').waitFor({ timeout: 60_000 });
   });
@@ -89,11 +39,11 @@ describe('the console, end to end', () => {
     await id('nav-connection').click();
     await id('connection-link-state').waitFor({ timeout: 10_000 });
     if ((await text('connection-link-state')) !== 'connected') {
-      const connect = page.locator('[data-testid^=connection-connect-]').first();
+      const connect = ui.page.locator('[data-testid^=connection-connect-]').first();
       if (await connect.isEnabled()) await connect.click();
     }
     await waitFor('link connected', () => text('header-link'), (t) => /connected/.test(t) && !/disconnected|reconnecting/.test(t), 60_000);
-    await screenshot(page, '01-connection');
+    await screenshot(ui.page, '01-connection');
   });
 
   step(`commission ${FLEET} meters from the simulated fleet's CSV`, async () => {
@@ -102,7 +52,7 @@ describe('the console, end to end', () => {
     await id('commission-use-fleet').waitFor({ timeout: 10_000 });
 
     // a CSV with a bad line: the plan lists it, and Execute waits for the explicit opt-in
-    const badCsv = join(dir, 'with-bad-line.csv');
+    const badCsv = join(ui.dir, 'with-bad-line.csv');
     writeFileSync(badCsv, 'id,serial,model,nodeKey\n1,SIM-A,GX-110 single-phase,00112233445566778899aabbccddeeff\n2,SIM-B,GX-110 single-phase,not-hex\n');
     await id('commission-csv-file').setInputFiles(badCsv);
     await waitFor('CSV loaded', () => text('commission-csv-loaded'), (t) => t.startsWith('2 line(s)'), 5000);
@@ -112,7 +62,7 @@ describe('the console, end to end', () => {
     expect(await id('commission-execute').isDisabled()).toBe(true);
     await id('commission-accept-rejected').check();
     expect(await id('commission-execute').isEnabled()).toBe(true);
-    await screenshot(page, '02-commission-rejected');
+    await screenshot(ui.page, '02-commission-rejected');
 
     await id('commission-use-fleet').click();
     await id('commission-limit').fill(String(FLEET));
@@ -127,23 +77,23 @@ describe('the console, end to end', () => {
     expect(await text('commission-plan-commissioning')).toMatch(/^compact re-seed: [\d,]+ B — .*one join each: [\d,]+ B \(\d+\.\dx more\)/);
     expect(await text('commission-plan-messages')).toMatch(/ROSTER1/);
     expect(await text('commission-plan-airtime')).toMatch(/^about [\d.]+ s of airtime at 100 kbit\/s$/);
-    await screenshot(page, '02-commission-plan');
+    await screenshot(ui.page, '02-commission-plan');
     expect(await id('commission-execute').isEnabled()).toBe(true);
     await id('commission-execute').click();
     await id('commission-result').waitFor({ timeout: 170_000 });
     expect(await text('commission-result-converged')).toBe('Converged');
-    await screenshot(page, '03-commission-result');
+    await screenshot(ui.page, '03-commission-result');
   }, 240_000);
 
   step('the Group table shows every member, all in sync', async () => {
     await id('nav-group').click();
     await waitFor('group count', () => text('group-count'), (t) => t.startsWith(`${FLEET} of ${FLEET}`), 30_000);
     await waitFor('all in sync', () => text('group-total-in-sync'), (t) => t === String(FLEET), 120_000, 500);
-    const rows = page.locator('[data-testid^=group-table-row-]');
+    const rows = ui.page.locator('[data-testid^=group-table-row-]');
     const testIds = await Promise.all((await rows.all()).map((row) => row.getAttribute('data-testid')));
     members = testIds.map((t) => Number(t!.replace('group-table-row-', ''))).sort((a, b) => a - b);
     expect(members.length).toBeGreaterThan(8);
-    await screenshot(page, '04-group');
+    await screenshot(ui.page, '04-group');
   });
 
   step('leave: Execute disabled until the meter id is typed exactly, then the meter shows as left', async () => {
@@ -160,7 +110,7 @@ describe('the console, end to end', () => {
     }
     await id('leave-confirmation').fill(String(leaving));
     expect(await id('leave-execute').isEnabled()).toBe(true);
-    await screenshot(page, '05-leave-confirm');
+    await screenshot(ui.page, '05-leave-confirm');
     await id('leave-execute').click();
     await id('leave-result').waitFor({ timeout: 150_000 });
     await id('nav-group').click();
@@ -184,10 +134,10 @@ describe('the console, end to end', () => {
     await id('recover-confirmation').fill(groupName.toUpperCase() === groupName ? `${groupName}x` : groupName.toUpperCase());
     expect(await id('recover-execute').isDisabled()).toBe(true);
     await id('recover-confirmation').fill(groupName);
-    await screenshot(page, '06-recover-confirm');
+    await screenshot(ui.page, '06-recover-confirm');
     await id('recover-execute').click();
     await id('recover-result').waitFor({ timeout: 170_000 });
-    await screenshot(page, '07-recover-result');
+    await screenshot(ui.page, '07-recover-result');
     await id('nav-group').click();
     for (const s of suspects) {
       await id('group-filter').fill(String(s));
@@ -202,7 +152,7 @@ describe('the console, end to end', () => {
     await id('nav-history').click();
     await waitFor('History notice', () => text('history-reseed-leave-cost'), (t) => recordSentence.test(t), 30_000);
     expect(await id('history-reseed-offer').isEnabled()).toBe(true);
-    await screenshot(page, '07a-history-suspicion-record');
+    await screenshot(ui.page, '07a-history-suspicion-record');
     await id('nav-actions').click();
     await waitFor('Actions notice', () => text('reseed-leave-cost'), (t) => recordSentence.test(t), 30_000);
     expect(await id('reseed-offer').isEnabled()).toBe(true);
@@ -224,7 +174,7 @@ describe('the console, end to end', () => {
     }
     await id('suspect-confirmation').fill(String(departed));
     expect(await id('suspect-execute').isEnabled()).toBe(true);
-    await screenshot(page, '07b-suspect-departed');
+    await screenshot(ui.page, '07b-suspect-departed');
     await id('suspect-execute').click();
     await id('suspect-result').waitFor({ timeout: 30_000 });
     expect(await text('suspect-result')).toContain('holds 4 meter(s)');
@@ -247,21 +197,21 @@ describe('the console, end to end', () => {
     }
     // a wrong name sent past the disabled button is the back end's refusal, and nothing runs
     const epoch = await text('header-epoch');
-    const direct = await apiCall('planReseed', []);
+    const direct = await ui.answer('planReseed', []);
     expect(direct.ok).toBe(true);
-    const refused = await apiCall('execute', [(direct as { value: { id: string } }).value.id, { confirmation: name.toUpperCase() }]);
+    const refused = await ui.answer('execute', [(direct as { value: { id: string } }).value.id, { confirmation: name.toUpperCase() }]);
     expect(refused).toMatchObject({ ok: false, error: { code: 'CONFIRMATION' } });
     expect(await text('header-epoch')).toBe(epoch);
 
     await id('reseed-confirmation').fill(name);
     expect(await id('reseed-execute').isEnabled()).toBe(true);
-    await screenshot(page, '07c-reseed-confirm');
+    await screenshot(ui.page, '07c-reseed-confirm');
     await id('reseed-execute').click();
     await id('reseed-result').waitFor({ timeout: 170_000 });
     expect(await text('reseed-result-converged')).toBe('Converged');
     const empty = await waitFor('record emptied', () => text('reseed-leave-cost'), (t) => t.startsWith('the suspicion record is empty: a leave costs 320 B (2 messages)'), 30_000);
     const meter = Number(/leave of meter (\d+)/.exec(empty)![1]);
-    await screenshot(page, '07d-reseed-result');
+    await screenshot(ui.page, '07d-reseed-result');
 
     await id('actions-tab-leave').click();
     await id('leave-ids').fill(String(meter));
@@ -271,7 +221,7 @@ describe('the console, end to end', () => {
     expect(await text('leave-plan-unicasts')).toBe('0');
     expect(await text('leave-plan-bytes')).toMatch(/^320 /);
     expect(await id('leave-plan-record').count()).toBe(0);
-    await screenshot(page, '07e-leave-after-reseed');
+    await screenshot(ui.page, '07e-leave-after-reseed');
   }, 240_000);
 
   step('disconnector command to a selection: per-meter results', async () => {
@@ -290,7 +240,7 @@ describe('the console, end to end', () => {
     await id('command-result').waitFor({ timeout: 120_000 });
     for (const m of selection) expect(await text(`command-result-${m}`)).toMatch(/confirmed|missing/);
     expect(Number(await text('command-confirmed-count')) + Number(await text('command-missing-count'))).toBe(selection.length);
-    await screenshot(page, '08-commands');
+    await screenshot(ui.page, '08-commands');
   }, 180_000);
 
   step('disconnector command to every member: the plan names each current member, Execute waits for the group name', async () => {
@@ -319,7 +269,7 @@ describe('the console, end to end', () => {
     }
     await id('command-confirmation').fill(name);
     expect(await id('command-execute').isEnabled()).toBe(true);
-    await screenshot(page, '08-commands-every-member');
+    await screenshot(ui.page, '08-commands-every-member');
     await id('command-execute').click();
     await id('command-result').waitFor({ timeout: 120_000 });
     expect(Number(await text('command-confirmed-count')) + Number(await text('command-missing-count'))).toBe(current);
@@ -328,16 +278,16 @@ describe('the console, end to end', () => {
   step('firmware: stage a signed package, every check passed', async () => {
     await id('nav-group').click();
     const model = (await id(`group-table-row-${members[5]}`).locator('td').nth(2).textContent())!;
-    const image = join(dir, 'image.bin');
+    const image = join(ui.dir, 'image.bin');
     writeFileSync(image, Buffer.from(Array.from({ length: 6000 }, (_, i) => (i * 37) & 0xff)));
-    const pkg = join(dir, 'firmware.pkg');
+    const pkg = join(ui.dir, 'firmware.pkg');
     execFileSync(process.execPath, ['--import', 'tsx', 'main/cli/main.ts', 'fw', 'pack', '--image', image, '--model', model, '--version', '2.0.0', '--seq', '2', '--key', 'resources/firmware/demo-vendor.key', '--vendor', 'Demo', '-o', pkg], { cwd: ROOT, timeout: 60_000 });
 
     await id('nav-firmware').click();
     // the key file's own reader: its framing lines are not part of the key the page takes
     const demoPublic = toHex(readPublicKey(join(ROOT, 'resources/firmware/demo-vendor.pub')));
     await id('firmware-trusted-keys').waitFor({ timeout: 10_000 });
-    await page.waitForTimeout(500);
+    await ui.page.waitForTimeout(500);
     if (!((await text('firmware-trusted-keys')).includes(demoPublic.slice(0, 16)))) {
       await id('trust-label').fill('demo vendor');
       await id('trust-public-key').fill(demoPublic);
@@ -350,7 +300,7 @@ describe('the console, end to end', () => {
       expect(await id(`firmware-check-${check}`).getAttribute('data-status'), check).toBe('passed');
     }
     expect(await text('firmware-staging-verdict')).toContain('staged as package');
-    await screenshot(page, '09-firmware-staged');
+    await screenshot(ui.page, '09-firmware-staged');
   });
 
   step('firmware: push, every meter verified, activate, every meter activated', async () => {
@@ -378,43 +328,42 @@ describe('the console, end to end', () => {
     }
     await id('campaign-confirmation').fill(campaign);
     await waitFor('activate enabled', () => id('campaign-activate').isEnabled(), (v) => v, 30_000);
-    await screenshot(page, '10-firmware-verified');
+    await screenshot(ui.page, '10-firmware-verified');
     await id('campaign-activate').click();
     await waitFor('all meters activated', () => text('campaign-activated'), (t) => t === `${meters} / ${meters}`, 180_000, 1000);
-    await screenshot(page, '11-firmware-activated');
+    await screenshot(ui.page, '11-firmware-activated');
   }, 480_000);
 
   step('history and audit: the chain verifies', async () => {
     await id('nav-history').click();
-    await page.locator('[data-testid^=history-table-row-]').first().waitFor({ timeout: 10_000 });
-    await page.locator('[data-testid^=history-table-row-]').first().click();
+    await ui.page.locator('[data-testid^=history-table-row-]').first().waitFor({ timeout: 10_000 });
+    await ui.page.locator('[data-testid^=history-table-row-]').first().click();
     await id('history-cost-chart').waitFor({ timeout: 10_000 });
     // the re-seed is an operation like the others, with its messages counted
-    expect(await page.locator('[data-testid^=history-table-row-]', { hasText: 'reseed' }).first().textContent()).toMatch(/ROSTER ×1, SEED ×\d+/);
+    expect(await ui.page.locator('[data-testid^=history-table-row-]', { hasText: 'reseed' }).first().textContent()).toMatch(/ROSTER ×1, SEED ×\d+/);
     // the record is empty again: no notice
     expect(await id('history-reseed').count()).toBe(0);
-    await screenshot(page, '12-history');
+    await screenshot(ui.page, '12-history');
     await id('nav-audit').click();
     await id('audit-verify').click();
     await id('audit-verdict').waitFor({ timeout: 30_000 });
     expect(await text('audit-verdict')).toContain('chain intact');
-    await screenshot(page, '13-audit');
-    expect(log.filter((l) => l.startsWith('[pageerror]') || /Content Security Policy|Refused to/.test(l))).toEqual([]);
+    await screenshot(ui.page, '13-audit');
+    expect(ui.log.filter((l) => l.startsWith('[pageerror]') || /Content Security Policy|Refused to/.test(l))).toEqual([]);
   });
 
   step('restart: the store opens locked, a wrong passphrase is refused with its code, the group is intact', async () => {
     const before = await text('header-members');
     const epoch = await text('header-epoch');
-    await consoleProcess!.stop();
-    consoleProcess = await startConsoleProcess(['--data', join(dir, 'data'), '--port', '0']);
-    await page.goto(consoleProcess.url);
+    await ui.stopConsole();
+    await ui.page.goto((await ui.startConsole()).url);
     await id('unlock-passphrase').waitFor({ timeout: 20_000 });
     expect(await id('unlock-repeat').count()).toBe(0);
     await id('unlock-passphrase').fill(`${PASSPHRASE}?`);
     await id('unlock-submit').click();
     await id('unlock-error').waitFor({ timeout: 30_000 });
     expect(await text('unlock-error')).toContain('WRONG_PASSPHRASE');
-    await screenshot(page, '14-unlock-wrong-passphrase');
+    await screenshot(ui.page, '14-unlock-wrong-passphrase');
     await id('unlock-passphrase').fill(PASSPHRASE);
     await id('unlock-submit').click();
     await id('nav-group').waitFor({ timeout: 60_000 });

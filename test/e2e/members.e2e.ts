@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, recordPage, screenshot, waitFor } from './browser.js';
-import { type RunningConsoleProcess, startConsoleProcess } from './consoleProcess.js';
+import { describe, expect } from 'vitest';
+import { screenshot, waitFor } from './browser.js';
+import { consoleHarness } from './harness.js';
 
 /**
  * Finding one meter: its detail from the Group table by a click and by Enter, a Resync run from it,
@@ -14,56 +10,14 @@ import { type RunningConsoleProcess, startConsoleProcess } from './consoleProces
  */
 const PASSPHRASE = 'e2e passphrase of the members store';
 const FLEET = 20;
-let dir: string;
-let consoleProcess: RunningConsoleProcess | undefined;
-let browser: Browser | undefined;
-let page: Page;
-let log: string[] = [];
+const ui = consoleHarness({ name: 'members', args: () => ['--port', '0', '--meters', String(FLEET), '--loss', '0'], stepTimeout: 90_000 });
+const { id, text, step, api } = ui;
 /** serial of each meter, from the simulated fleet's CSV */
 const serials = new Map<number, string>();
 
-const id = (testId: string) => page.getByTestId(testId);
-const text = async (testId: string) => ((await id(testId).count()) > 0 ? ((await id(testId).first().textContent()) ?? '') : '');
-
-/** A call past the page, as a script holding the session token would make it. */
-async function api<T>(call: string, args: unknown[]): Promise<T> {
-  const url = new URL(consoleProcess!.url);
-  const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
-  const response = await fetch(new URL(`/api/${call}`, url), { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
-  const answer = (await response.json()) as { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
-  if (!answer.ok) throw new Error(`${call}: ${answer.error.code} ${answer.error.message}`);
-  return answer.value;
-}
-
-function step(name: string, body: () => Promise<void>, timeout = 90_000) {
-  test(name, async () => {
-    try {
-      await body();
-    } catch (error) {
-      await screenshot(page, `failed-members-${name.replace(/\W+/g, '-')}`).catch(() => undefined);
-      throw new Error(`${(error as Error).message}\nstatus line: ${await text('status-line').catch(() => '')}\npage log (last 20):\n${log.slice(-20).join('\n')}`);
-    }
-  }, timeout);
-}
-
 /** whether the focus is on the members grid (the tests' tsconfig has no DOM types: the page's document is typed by hand) */
 const focusedGrid = () =>
-  page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('role') === 'grid');
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'grep-e2e-members-'));
-  consoleProcess = await startConsoleProcess(['--data', join(dir, 'data'), '--port', '0', '--meters', String(FLEET), '--loss', '0']);
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  log = recordPage(page);
-  await page.goto(consoleProcess.url);
-});
-
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await consoleProcess?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+  ui.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('role') === 'grid');
 
 describe('finding a meter', () => {
   step('unlock, and the fleet commissioned', async () => {
@@ -105,20 +59,20 @@ describe('finding a meter', () => {
     expect(await text('member-detail-acked')).toMatch(/^(\d+) of group epoch \1$/);
     expect(await text('member-detail-firmware')).toBe('unknown (no activation reported)');
     expect(await text('member-detail-operations')).toMatch(/commission.*named it.*converged/);
-    await screenshot(page, 'members-01-detail');
-    await page.keyboard.press('Escape');
+    await screenshot(ui.page, 'members-01-detail');
+    await ui.page.keyboard.press('Escape');
     await id('member-detail').waitFor({ state: 'detached', timeout: 5000 });
     expect(await focusedGrid()).toBe(true);
     expect(await id('group-table-row-5').getAttribute('aria-selected')).toBe('true');
   });
 
   step('Enter on the selected row opens its detail', async () => {
-    await page.keyboard.press('ArrowDown');
+    await ui.page.keyboard.press('ArrowDown');
     expect(await id('group-table-row-6').getAttribute('aria-selected')).toBe('true');
-    await page.keyboard.press('Enter');
+    await ui.page.keyboard.press('Enter');
     await id('member-detail').waitFor({ timeout: 10_000 });
     expect(await text('member-detail-id')).toBe('6');
-    await page.keyboard.press('Escape');
+    await ui.page.keyboard.press('Escape');
     await id('member-detail').waitFor({ state: 'detached', timeout: 5000 });
     expect(await focusedGrid()).toBe(true);
   });
@@ -135,8 +89,8 @@ describe('finding a meter', () => {
     expect(await text('member-resync-result-converged')).toBe('Converged');
     await waitFor('resync in the operations', () => text('member-detail-operations'), (t) => /resync.*named it/.test(t), 10_000);
     await id('member-resync-result').scrollIntoViewIfNeeded();
-    await screenshot(page, 'members-02-resync');
-    await page.keyboard.press('Escape');
+    await screenshot(ui.page, 'members-02-resync');
+    await ui.page.keyboard.press('Escape');
     await id('member-detail').waitFor({ state: 'detached', timeout: 5000 });
   });
 
@@ -151,10 +105,10 @@ describe('finding a meter', () => {
     expect(await text('leave-problems')).toContain('"SN-NO-SUCH" is not a meter id, a range such as 100-180, or the serial of a meter of the group');
     expect(await id('leave-make-plan').isDisabled()).toBe(true);
     await id('leave-ids').fill(`10-13, ${serials.get(17)}`);
-    await screenshot(page, 'members-03-leave-range-serial');
+    await screenshot(ui.page, 'members-03-leave-range-serial');
   });
 
   step('the page logged no error', async () => {
-    expect(log.filter((line) => line.startsWith('[pageerror]') || /Content Security Policy|Refused to/.test(line))).toEqual([]);
+    expect(ui.log.filter((line) => line.startsWith('[pageerror]') || /Content Security Policy|Refused to/.test(line))).toEqual([]);
   });
 });

@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, recordPage, screenshot, waitFor } from './browser.js';
-import { type RunningConsoleProcess, startConsoleProcess } from './consoleProcess.js';
+import { describe, expect } from 'vitest';
+import { screenshot, waitFor } from './browser.js';
+import { consoleHarness, freePort } from './harness.js';
 
 /**
  * The page says what is really happening (issue 15): the DC's queue in the header on every screen, the
@@ -15,86 +12,26 @@ import { type RunningConsoleProcess, startConsoleProcess } from './consoleProces
  */
 const PASSPHRASE = 'e2e passphrase of the store';
 const FLEET = 150;
-const timings: { step: string; ms: number; ok: boolean }[] = [];
-let dir: string;
 let port: number;
-let consoleProcess: RunningConsoleProcess | undefined;
-let browser: Browser | undefined;
-let context: BrowserContext;
-let page: Page;
-let log: string[] = [];
+const ui = consoleHarness({
+  name: 'truth',
+  args: (dir) => ['--port', String(port), '--meters', String(FLEET), '--loss', '0.02', '--passphrase-file', join(dir, 'passphrase')],
+  stepTimeout: 90_000,
+  // one port for every start: the page, still at the old address, must reach the restarted console
+  prepare: async (dir) => {
+    writeFileSync(join(dir, 'passphrase'), `${PASSPHRASE}\n`, { mode: 0o600 });
+    port = await freePort();
+  },
+});
+const { id, text, step, api } = ui;
 let members: number[] = [];
 
-const id = (testId: string) => page.getByTestId(testId);
-const text = async (testId: string) => ((await id(testId).count()) > 0 ? ((await id(testId).first().textContent()) ?? '') : '');
 const membersInHeader = async () => Number((await text('header-members')).split(' ')[0]);
 
-/** A call behind the page's back, as grepctl or a second operator would change the group. */
-async function apiCall(call: string, args: unknown[]): Promise<unknown> {
-  const url = new URL(consoleProcess!.url);
-  const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
-  const response = await fetch(new URL(`/api/${call}`, url), { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
-  const result = (await response.json()) as { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
-  if (!result.ok) throw new Error(`${call}: ${result.error.code} ${result.error.message}`);
-  return result.value;
-}
-
 async function leaveBehindThePage(meter: number): Promise<void> {
-  const plan = (await apiCall('planLeave', [[meter]])) as { id: string };
-  await apiCall('execute', [plan.id, { confirmation: String(meter) }]);
+  const plan = await api<{ id: string }>('planLeave', [[meter]]);
+  await api('execute', [plan.id, { confirmation: String(meter) }]);
 }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port: free } = server.address() as { port: number };
-      server.close(() => resolve(free));
-    });
-  });
-}
-
-const startConsole = () => startConsoleProcess(['--data', join(dir, 'data'), '--port', String(port), '--meters', String(FLEET), '--loss', '0.02', '--passphrase-file', join(dir, 'passphrase')]);
-
-function step(name: string, body: () => Promise<void>, timeout = 90_000) {
-  test(
-    name,
-    async () => {
-      const started = Date.now();
-      try {
-        await body();
-        timings.push({ step: name, ms: Date.now() - started, ok: true });
-      } catch (error) {
-        timings.push({ step: name, ms: Date.now() - started, ok: false });
-        await screenshot(page, `failed-${name.replace(/\W+/g, '-')}`).catch(() => undefined);
-        const status = await text('status-line').catch(() => '');
-        throw new Error(`${(error as Error).message}\nstatus line: ${status}\npage log (last 20):\n${log.slice(-20).join('\n')}`);
-      }
-    },
-    timeout,
-  );
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'grep-truth-'));
-  writeFileSync(join(dir, 'passphrase'), `${PASSPHRASE}\n`, { mode: 0o600 });
-  port = await freePort();
-  consoleProcess = await startConsole();
-  browser = await launch();
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  page = await context.newPage();
-  log = recordPage(page);
-  await page.goto(consoleProcess.url);
-});
-
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await consoleProcess?.stop();
-  rmSync(dir, { recursive: true, force: true });
-  const width = Math.max(...timings.map((t) => t.step.length));
-  console.log(`\n${timings.map((t) => `${t.ok ? 'ok  ' : 'FAIL'} ${t.step.padEnd(width)} ${(t.ms / 1000).toFixed(1).padStart(6)} s`).join('\n')}\n`);
-  if (timings.some((t) => !t.ok) && consoleProcess) console.log(`console output (last 3000 chars):\n${consoleProcess.output().slice(-3000)}`);
-});
 
 describe('the page says what is really happening', () => {
   step("the header shows the DC's queue on every screen", async () => {
@@ -104,7 +41,7 @@ describe('the page says what is really happening', () => {
     expect(queue).toMatch(/^DC queue: (empty|\d+ frames?, about [\d.]+ s of airtime)$/);
     await id('nav-audit').click();
     expect(await id('header-dc-queue').isVisible()).toBe(true);
-    await screenshot(page, 'truth-00-header-queue');
+    await screenshot(ui.page, 'truth-00-header-queue');
   });
 
   step('a reload mid-commissioning shows the running operation, its acknowledgements and the time left', async () => {
@@ -116,16 +53,16 @@ describe('the page says what is really happening', () => {
     expect(await text('commission-plan-affected-count')).toBe(String(FLEET));
     await id('commission-execute').click();
     await id('running-now').waitFor({ timeout: 10_000 });
-    await page.reload();
-    const running = page.locator('[data-testid^=running-operation-][data-operation=commission]');
+    await ui.page.reload();
+    const running = ui.page.locator('[data-testid^=running-operation-][data-operation=commission]');
     await running.waitFor({ timeout: 10_000 });
     expect(await running.getByTestId('running-operation-acked').textContent()).toMatch(new RegExp(`^\\d+ of ${FLEET} members hold epoch 1$`));
     expect(await running.getByTestId('running-operation-left').textContent()).toMatch(/^(about [\d.]+ s left on the DC's queue \(\d+ frames?\)|nothing waits in the DC's queue: waiting for the meters' answers)$/);
-    await screenshot(page, 'truth-01-running-after-reload');
+    await screenshot(ui.page, 'truth-01-running-after-reload');
     // and it says when the operation ended
     await waitFor('the operation ended', () => id('running-now').count(), (n) => n === 0, 60_000);
     await waitFor('members in the header', membersInHeader, (n) => n === FLEET, 10_000);
-    const group = (await apiCall('group', [])) as { members: { meterId: number; status: string }[] };
+    const group = (await api('group', [])) as { members: { meterId: number; status: string }[] };
     members = group.members.filter((m) => m.status === 'member').map((m) => m.meterId);
   });
 
@@ -145,7 +82,7 @@ describe('the page says what is really happening', () => {
     expect(`Group ${name}`).toBe(await text('header-group'));
     await id('command-confirmation').fill(name);
     expect(await id('command-execute').isEnabled()).toBe(true);
-    await screenshot(page, 'truth-02-command-every-member');
+    await screenshot(ui.page, 'truth-02-command-every-member');
     await id('command-execute').click();
     await id('command-result').waitFor({ timeout: 60_000 });
     expect(Number(await text('command-confirmed-count')) + Number(await text('command-missing-count'))).toBe(current);
@@ -164,7 +101,7 @@ describe('the page says what is really happening', () => {
     await id('leave-result').waitFor({ timeout: 60_000 });
     await waitFor('members in the header', membersInHeader, (n) => n === FLEET - 1, 10_000);
     // the group view has been fetched again by now: the spent ids are not checked against it
-    await page.waitForTimeout(2500);
+    await ui.page.waitForTimeout(2500);
     expect(await text('leave-problems')).toBe('');
     expect(await id('leave-ids').inputValue()).toBe('');
     expect(await id('status-line').getAttribute('class')).not.toMatch(/status-error/);
@@ -180,7 +117,7 @@ describe('the page says what is really happening', () => {
     await waitFor('members in the header', membersInHeader, (n) => n === FLEET - 2, 10_000);
     await id('leave-execute').click();
     await waitFor('STALE_PLAN shown', () => text('status-code'), (t) => t === 'STALE_PLAN', 10_000);
-    await screenshot(page, 'truth-03-stale-plan-error');
+    await screenshot(ui.page, 'truth-03-stale-plan-error');
     await leaveBehindThePage(later);
     await waitFor('the error cleared by the new epoch', () => text('status-code'), (t) => t === '', 10_000);
 
@@ -193,23 +130,23 @@ describe('the page says what is really happening', () => {
 
   step('the console killed: the header says its back end is gone, within seconds', async () => {
     const epoch = await text('header-epoch');
-    await consoleProcess!.stop();
+    await ui.stopConsole();
     const started = Date.now();
     await waitFor('unreachable in the header', () => text('header-link'), (t) => t === 'console back end unreachable', 5000, 100);
     console.log(`back end loss shown after ${Date.now() - started} ms`);
     expect(await text('back-end-alert')).toMatch(/^The console back end is unreachable since/);
     expect(await id('header-dc-queue').count()).toBe(0);
-    await screenshot(page, 'truth-04-back-end-unreachable');
+    await screenshot(ui.page, 'truth-04-back-end-unreachable');
 
     // restarted on the same data and port: it has a new session token, and the page says so plainly
-    consoleProcess = await startConsole();
+    const restarted = await ui.startConsole();
     const back = Date.now();
     await waitFor('restart in the header', () => text('back-end-alert'), (t) => t.startsWith('The console restarted: reopen the address it printed'), 15_000, 100);
     console.log(`console restart shown ${Date.now() - back} ms after it printed its address`);
     expect(await text('header-link')).toBe('console restarted');
-    await screenshot(page, 'truth-05-console-restarted');
+    await screenshot(ui.page, 'truth-05-console-restarted');
 
-    await page.goto(consoleProcess.url);
+    await ui.page.goto(restarted.url);
     await waitFor('link connected', () => text('header-link'), (t) => /^DC connected/.test(t), 30_000);
     expect(await text('header-epoch')).toBe(epoch);
     expect(await membersInHeader()).toBe(FLEET - 3);
@@ -217,12 +154,12 @@ describe('the page says what is really happening', () => {
   });
 
   step('calls that cannot reach the console: the header says so, and the page heals by itself', async () => {
-    await context.setOffline(true);
+    await ui.context.setOffline(true);
     // the History screen asks for the history as it opens: that call cannot get through
     await id('nav-history').click();
     await waitFor('unreachable in the header', () => text('header-link'), (t) => t === 'console back end unreachable', 5000, 100);
     expect(await text('status-code')).toBe('UNREACHABLE');
-    await context.setOffline(false);
+    await ui.context.setOffline(false);
     const started = Date.now();
     await waitFor('link back in the header', () => text('header-link'), (t) => /^DC connected/.test(t), 10_000, 100);
     console.log(`recovered ${Date.now() - started} ms after the network came back`);
@@ -230,6 +167,6 @@ describe('the page says what is really happening', () => {
     await waitFor('the UNREACHABLE error gone', () => text('status-code'), (t) => t === '', 5000, 100);
     // what failed to load while it was unreachable is asked again: commission, three leaves, a command
     await waitFor('history fetched again', () => text('history-count'), (t) => Number(t.split(' ')[0]) >= 5, 10_000);
-    await screenshot(page, 'truth-06-healed');
+    await screenshot(ui.page, 'truth-06-healed');
   });
 });

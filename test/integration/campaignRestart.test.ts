@@ -1,17 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
 import { pack } from '../../main/firmware/index.js';
 import { toHex } from '../../main/grep/index.js';
-import type { DcLink } from '../../main/link/client.js';
 import type { Transfer } from '../../main/link/messages.js';
-import { FirmwareService } from '../../main/ops/firmware.js';
-import { KeyManagerService } from '../../main/ops/service.js';
-import { KmStore } from '../../main/store/index.js';
-import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
-import { startKmLink } from '../support/kmBench.js';
+import type { KmStore } from '../../main/store/index.js';
+import type { RunningSimulator } from '../../sim/simulator.js';
+import { type Cleanups, commissionFleet, type FirmwareKm, firmwareDc, MODEL, openFirmwareKm, trustVendorKey } from '../support/firmwareBench.js';
 import { waitFor } from '../support/net.js';
 
 /*
@@ -22,27 +16,19 @@ import { waitFor } from '../support/net.js';
  */
 
 const crypto = nodeCrypto;
-const MODEL = 'GX-110 single-phase';
 const METERS = 40;
 const vendorKey = nodeRandom(32);
 const image = nodeRandom(12 * 1024);
 const packageBytes = pack(crypto, image, { vendor: 'Acme', model: MODEL, version: '2.0.0', sequence: 2 }, vendorKey);
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: Cleanups = [];
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface Km {
-  readonly link: DcLink;
-  readonly kms: KeyManagerService;
-  readonly firmware: FirmwareService;
-  stop(): Promise<void>;
-}
-
 let store: KmStore;
 let sim: RunningSimulator;
-let km: Km;
+let km: FirmwareKm;
 let packageId: number;
 /** campaign frames the DC handled, by payload: what reached its medium */
 const handled = new Map<string, number>();
@@ -51,39 +37,11 @@ const transfers: number[] = [];
 
 const lastOutboxId = () => (store.db.prepare('SELECT coalesce(max(id), 0) AS id FROM outbox').get() as { id: number }).id;
 
-async function connect(): Promise<Km> {
-  const link = await startKmLink(store);
-  let firmware: FirmwareService | undefined;
-  const kms = KeyManagerService.open({ store, group: 'dc-1', actor: 'operator', link, ackTimeout: 2, onRemoved: (meters) => firmware!.removeMeters(meters) });
-  // a short stall timeout: a DC down for longer must hold the campaign up, not pause it
-  firmware = FirmwareService.open({ store, group: 'dc-1', actor: 'operator', link, groupKey: () => kms.groupKey(), roundTimeout: 0.4, drainTimeout: 5, stallTimeout: 1 });
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    firmware!.close();
-    kms.close();
-    await link.stop();
-  };
-  cleanups.push(stop);
-  return { link, kms, firmware, stop };
-}
+// a short stall timeout: a DC down for longer must hold the campaign up, not pause it
+const connect = () => openFirmwareKm(store, cleanups, { stallTimeout: 1 });
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'grep-campaign-restart-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  store = KmStore.create(join(dir, 'km.db'), 'passphrase', { cost: 2 ** 10, blockSize: 8, parallelism: 1 });
-  cleanups.push(() => store.close());
-  const group = KeyManagerService.createGroup(store, { id: 1, name: 'dc-1', plannedSize: METERS }, 'operator');
-  const pairingKey = nodeRandom(16);
-  sim = await startSimulator({
-    meters: METERS, loss: 0, seed: 3, tcp: { host: '127.0.0.1', port: 0 }, baud: 115_200, 'pairing-key': pairingKey, 'km-public-key': group.publicKey,
-    group: 1, rate: 200_000, latency: 5, model: MODEL, 'vendor-key': crypto.publicKey(vendorKey),
-  });
-  cleanups.push(() => sim.close());
-  const status = setInterval(() => sim.dc.requestStatus(), 100);
-  cleanups.push(() => clearInterval(status));
-  store.saveDcProfile({ name: 'dc-1', transport: 'tcp', host: '127.0.0.1', port: sim.endpoint.tcpPort!, pairingKey });
+  ({ store, sim } = await firmwareDc(cleanups, { meters: METERS, loss: 0, seed: 3, rate: 200_000, vendorKey }));
   const handle = sim.dc.handle.bind(sim.dc);
   sim.dc.handle = (message) => {
     if (message.kind === 'broadcast' || message.kind === 'unicast') {
@@ -94,12 +52,8 @@ beforeAll(async () => {
     handle(message);
   };
   km = await connect();
-  const commission = await km.kms.execute((await km.kms.planCommissionCsv(sim.fleet.toCsv())).id);
-  // a campaign's key frame opens only under the current KG: every meter must hold it
-  if (!commission.converged) expect((await km.kms.catchUp()).converged).toBe(true);
-  await waitFor('the DC idle', () => sim.dc.idle, 30_000);
-  // the meters were started with this vendor key: recorded for their model, and trusted for staging
-  km.firmware.trustKeyForModel(MODEL, crypto.publicKey(vendorKey), 'acme');
+  expect(await commissionFleet(km, sim)).toBe(true);
+  trustVendorKey(km, vendorKey);
   packageId = km.firmware.stage(packageBytes).staged!.id;
 }, 60_000);
 

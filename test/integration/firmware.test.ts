@@ -1,17 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCrypto, nodeRandom } from '../../main/crypto/node.js';
 import { pack } from '../../main/firmware/index.js';
 import { equalBytes, toHex } from '../../main/grep/index.js';
-import type { DcLink } from '../../main/link/client.js';
-import { FirmwareService } from '../../main/ops/firmware.js';
 import { readRound } from '../../main/ops/campaignFrames.js';
-import { KeyManagerService } from '../../main/ops/service.js';
-import { KmStore } from '../../main/store/index.js';
-import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
-import { startKmLink } from '../support/kmBench.js';
+import type { KmStore } from '../../main/store/index.js';
+import type { RunningSimulator } from '../../sim/simulator.js';
+import { type Cleanups, commissionFleet, firmwareDc, MODEL, openFirmwareKm, trustVendorKey } from '../support/firmwareBench.js';
 import { waitFor } from '../support/net.js';
 
 /*
@@ -21,7 +15,6 @@ import { waitFor } from '../support/net.js';
  */
 
 const crypto = nodeCrypto;
-const MODEL = 'GX-110 single-phase';
 const METERS = 200;
 const vendorKey = nodeRandom(32);
 const image = nodeRandom(12 * 1024);
@@ -30,17 +23,10 @@ const packageV2 = pack(crypto, image, { vendor: 'Acme', model: MODEL, version: '
 const packageV3 = pack(crypto, image, { vendor: 'Acme', model: MODEL, version: '3.0.0', sequence: 3 }, vendorKey);
 const everyone = Array.from({ length: METERS }, (_, index) => index + 1);
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: Cleanups = [];
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-interface Km {
-  readonly link: DcLink;
-  readonly kms: KeyManagerService;
-  readonly firmware: FirmwareService;
-  stop(): Promise<void>;
-}
 
 /**
  * One store with group dc-1, the simulator behind TCP and the group commissioned from the fleet's CSV,
@@ -48,48 +34,11 @@ interface Km {
  * each test leaves no campaign open.
  */
 async function bench(loss = 0.05) {
-  const dir = mkdtempSync(join(tmpdir(), 'grep-firmware-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const store = KmStore.create(join(dir, 'km.db'), 'passphrase', { cost: 2 ** 10, blockSize: 8, parallelism: 1 });
-  cleanups.push(() => store.close());
-  const group = KeyManagerService.createGroup(store, { id: 1, name: 'dc-1', plannedSize: METERS }, 'operator');
-  const pairingKey = nodeRandom(16);
-  const sim: RunningSimulator = await startSimulator({
-    meters: METERS, loss, seed: 7, tcp: { host: '127.0.0.1', port: 0 }, baud: 115_200, 'pairing-key': pairingKey, 'km-public-key': group.publicKey,
-    group: 1, rate: 200_000, latency: 5, model: MODEL, 'vendor-key': crypto.publicKey(vendorKey),
-  });
-  cleanups.push(() => sim.close());
-  // the KM learns that the DC's queue drained from its status; ask often instead of every 5 s
-  const status = setInterval(() => sim.dc.requestStatus(), 100);
-  cleanups.push(() => clearInterval(status));
-  store.saveDcProfile({ name: 'dc-1', transport: 'tcp', host: '127.0.0.1', port: sim.endpoint.tcpPort!, pairingKey });
-
-  const connect = async (): Promise<Km> => {
-    const link = await startKmLink(store);
-    let firmware: FirmwareService | undefined;
-    // ackTimeout 2: the KM cannot see the medium, and a shorter wait piles repairs up on the DC at 5 % loss
-    const kms = KeyManagerService.open({ store, group: 'dc-1', actor: 'operator', link, ackTimeout: 2, maxRounds: 20, onRemoved: (meters) => firmware!.removeMeters(meters) });
-    firmware = FirmwareService.open({ store, group: 'dc-1', actor: 'operator', link, groupKey: () => kms.groupKey(), roundTimeout: 0.4, drainTimeout: 5 });
-    let stopped = false;
-    const stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      firmware!.close();
-      kms.close();
-      await link.stop();
-    };
-    cleanups.push(stop);
-    return { link, kms, firmware, stop };
-  };
-
+  const { store, sim } = await firmwareDc(cleanups, { meters: METERS, loss, seed: 7, rate: 200_000, vendorKey });
+  const connect = () => openFirmwareKm(store, cleanups, { maxRounds: 20 });
   const km = await connect();
-  const commission = await km.kms.execute((await km.kms.planCommissionCsv(sim.fleet.toCsv())).id);
-  // a campaign's key frame opens only under the current KG: every meter must hold it
-  if (!commission.converged) expect((await km.kms.catchUp()).converged).toBe(true);
-  // and the campaigns start on an idle medium, so what the tests time is theirs
-  await waitFor('the DC idle', () => sim.dc.idle, 30_000);
-  // the meters were started with this vendor key: recorded for their model, and trusted for staging
-  km.firmware.trustKeyForModel(MODEL, crypto.publicKey(vendorKey), 'acme');
+  expect(await commissionFleet(km, sim)).toBe(true);
+  trustVendorKey(km, vendorKey);
   const [v2, v3] = [packageV2, packageV3].map((bytes) => km.firmware.stage(bytes).staged!.id);
   return { store, sim, km, connect, v2: v2!, v3: v3! };
 }

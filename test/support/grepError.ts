@@ -15,3 +15,13 @@ export function errorCodeOf(type: abstract new (...args: never[]) => Error & { r
 }
 
 export const codeOf = errorCodeOf(GrepError);
+
+/** The code and message `promise` is refused with (an API call's typed error); resolving fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return { code: (error as { code: string }).code, message: (error as Error).message };
+  }
+  throw new Error('expected a refusal');
+}

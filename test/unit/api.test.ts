@@ -15,6 +15,7 @@ import type { KeyManagerService } from '../../main/ops/service.js';
 import type { KmStore } from '../../main/store/index.js';
 import type { CampaignSummary, CommandResultView, GrepEvent, LeaveCostView, LinkView, PlanView, StagingView, SuspectView } from '../../preload/api.js';
 import { METER_MODELS } from '../../sim/fleet.js';
+import { failure } from '../support/grepError.js';
 
 /*
  * Hostile calls through the one door both transports use: every refusal is typed, and none of them
@@ -29,15 +30,6 @@ const dataDir = mkdtempSync(join(tmpdir(), 'grep-api-'));
 function open(dir = dataDir, meters = 6): { backend: Backend; handlers: Handlers } {
   const backend = new Backend({ dataDir: dir, actor: 'api test', simulated: { meters, loss: 0 }, ...CHEAP });
   return { backend, handlers: createHandlers({ app, backend }) };
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code: string }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a refusal');
 }
 
 /** What a refused call must leave alone; sync timestamps move with every report, so they are left out. */

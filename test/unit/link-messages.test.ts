@@ -131,20 +131,29 @@ describe('link application messages', () => {
   const seconds = fc.double({ min: 0, noNaN: true, noDefaultInfinity: true });
   const airedBatch = fc.record({ kind: fc.constant('aired' as const), transfers: fc.array(u32, { maxLength: 8 }), queued: u32, queuedSeconds: seconds });
 
+  /**
+   * `bytes` with the byte at `at` set to `value` is refused with a GrepError, or, read back as a `kind`,
+   * re-encodes to exactly its own bytes: strict and canonical (an error's text is decoded leniently, so
+   * a kind byte mutated to 'error' is left out).
+   */
+  function expectRefusedOrCanonical(bytes: Uint8Array, at: number, value: number, kind: 'aired' | 'firmware'): void {
+    const mutated = bytes.slice();
+    mutated[at % bytes.length] = value;
+    let decoded: LinkMessage | undefined;
+    try {
+      decoded = decodeLinkMessage(mutated);
+    } catch (error) {
+      expect(error).toBeInstanceOf(GrepError);
+    }
+    if (decoded?.kind === kind) expect(encodeLinkMessage(decoded)).toEqual(mutated);
+  }
+
   it('aired batches round-trip, and a mutated one is refused or reads back as exactly its own bytes', () => {
     fc.assert(
       fc.property(airedBatch, fc.nat(), fc.integer({ min: 0, max: 255 }), (message, at, value) => {
         const bytes = encodeLinkMessage(message);
         expect(decodeLinkMessage(bytes)).toEqual(message);
-        const mutated = bytes.slice();
-        mutated[at % bytes.length] = value;
-        let decoded: LinkMessage | undefined;
-        try {
-          decoded = decodeLinkMessage(mutated);
-        } catch (error) {
-          expect(error).toBeInstanceOf(GrepError);
-        }
-        if (decoded?.kind === 'aired') expect(encodeLinkMessage(decoded)).toEqual(mutated);
+        expectRefusedOrCanonical(bytes, at, value, 'aired');
       }),
       { numRuns: 1000 },
     );
@@ -156,17 +165,7 @@ describe('link application messages', () => {
         const bytes = encodeLinkMessage(message);
         // lone surrogates become U+FFFD in UTF-8: compare what the wire carries
         expect(encodeLinkMessage(decodeLinkMessage(bytes))).toEqual(bytes);
-        const mutated = bytes.slice();
-        mutated[at % bytes.length] = value;
-        let decoded: LinkMessage | undefined;
-        try {
-          decoded = decodeLinkMessage(mutated);
-        } catch (error) {
-          expect(error).toBeInstanceOf(GrepError);
-        }
-        // strict and canonical: no firmware batch the decoder accepts re-encodes to other bytes (an error's
-        // text is decoded leniently, so a kind byte mutated to 'error' is left out)
-        if (decoded?.kind === 'firmware') expect(encodeLinkMessage(decoded)).toEqual(mutated);
+        expectRefusedOrCanonical(bytes, at, value, 'firmware');
       }),
       { numRuns: 2000 },
     );

@@ -14,6 +14,7 @@ import type { MeterReport } from '../../main/link/messages.js';
 import { KeyManagerService } from '../../main/ops/service.js';
 import { KmStore } from '../../main/store/index.js';
 import type { CampaignSummary, MemberDetailView, PlanView } from '../../preload/api.js';
+import { failure } from '../support/grepError.js';
 
 /*
  * One member's detail through the API door both transports use: what it says of a member, of a meter
@@ -23,15 +24,6 @@ import type { CampaignSummary, MemberDetailView, PlanView } from '../../preload/
 const PASSPHRASE = 'correct horse battery';
 const CHEAP = { scrypt: { cost: 1024, blockSize: 8, parallelism: 1 }, ackTimeout: 2, failureDelayMs: 20 } as const;
 const METERS = 6;
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code: string }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a refusal');
-}
 
 async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;

@@ -2,6 +2,7 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import type { AuditVerdictView, AuditView } from '../../../preload/api.js';
 import { MeterText } from '../components/MeterText.js';
+import { RecordsToolbar } from '../components/RecordsToolbar.js';
 import { useRowSearch } from '../components/useRowSearch.js';
 import { useSimpleTable } from '../components/useSimpleTable.js';
 import { VirtualTable } from '../components/VirtualTable.js';
@@ -98,31 +99,21 @@ export function Audit() {
       </section>
       <div className="split">
         <section className="panel grow" aria-label="Audit log">
-          <div className="toolbar">
-            <input type="search" placeholder="Search every column…" aria-label="Search the audit log" data-testid="audit-filter" value={search.query} onChange={(e) => search.setQuery(e.target.value)} />
-            <select aria-label="Actor" data-testid="audit-actor" value={actor} onChange={(e) => setActor(e.target.value)}>
-              <option value={ALL}>every actor</option>
-              {actors.map((a) => (
-                <option key={a} value={a}>
-                  {a}
-                </option>
-              ))}
-            </select>
-            <select aria-label="Action" data-testid="audit-action" value={action} onChange={(e) => setAction(e.target.value)}>
-              <option value={ALL}>every action</option>
-              {actions.map((a) => (
-                <option key={a} value={a}>
-                  {a}
-                </option>
-              ))}
-            </select>
-            <span className="count" data-testid="audit-shown" role="status">
-              {shown.length} of {rows.length} shown
-            </span>
-            <button type="button" data-testid="audit-export" disabled={shown.length === 0} onClick={exportCsv}>
-              Export CSV
-            </button>
-          </div>
+          <RecordsToolbar
+            searchLabel="the audit log"
+            searchTestId="audit-filter"
+            query={search.query}
+            onQuery={search.setQuery}
+            choices={[
+              { label: 'Actor', testId: 'audit-actor', every: 'every actor', values: actors, value: actor, onChange: setActor },
+              { label: 'Action', testId: 'audit-action', every: 'every action', values: actions, value: action, onChange: setAction },
+            ]}
+            shown={shown.length}
+            total={rows.length}
+            countTestId="audit-shown"
+            exportTestId="audit-export"
+            onExport={exportCsv}
+          />
           <VirtualTable
             table={table}
             testId="audit-table"

@@ -3,6 +3,7 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import type { HistoryView } from '../../../preload/api.js';
 import { CostBars } from '../components/CostBars.js';
 import { MeterText } from '../components/MeterText.js';
+import { RecordsToolbar } from '../components/RecordsToolbar.js';
 import { leaveCostIfConnected, SuspicionNotice } from '../components/SuspicionNotice.js';
 import { useRowSearch } from '../components/useRowSearch.js';
 import { useSimpleTable } from '../components/useSimpleTable.js';
@@ -89,23 +90,18 @@ export function History() {
       <div className="split">
         <section className="panel grow" aria-label="Timeline">
           <h3>Rekey timeline</h3>
-          <div className="toolbar">
-            <input type="search" placeholder="Search every column…" aria-label="Search the history" data-testid="history-filter" value={search.query} onChange={(e) => search.setQuery(e.target.value)} />
-            <select aria-label="Operation" data-testid="history-operation" value={operation} onChange={(e) => setOperation(e.target.value)}>
-              <option value={ALL}>every operation</option>
-              {operations.map((op) => (
-                <option key={op} value={op}>
-                  {op}
-                </option>
-              ))}
-            </select>
-            <span className="count" data-testid="history-count" role="status">
-              {shown.length} of {rows.length} shown
-            </span>
-            <button type="button" data-testid="history-export" disabled={shown.length === 0} onClick={exportCsv}>
-              Export CSV
-            </button>
-          </div>
+          <RecordsToolbar
+            searchLabel="the history"
+            searchTestId="history-filter"
+            query={search.query}
+            onQuery={search.setQuery}
+            choices={[{ label: 'Operation', testId: 'history-operation', every: 'every operation', values: operations, value: operation, onChange: setOperation }]}
+            shown={shown.length}
+            total={rows.length}
+            countTestId="history-count"
+            exportTestId="history-export"
+            onExport={exportCsv}
+          />
           <VirtualTable
             table={table}
             testId="history-table"
