@@ -20,10 +20,12 @@ import {
 import type { DcLink, LinkState } from '../link/client.js';
 import type { KmStore, PackageRecord } from '../store/index.js';
 import { enqueueRound, type GroupKey, type StoredRound, sealRound, storeRound } from './campaignFrames.js';
+import { CampaignLinkWatch } from './campaignLink.js';
+import { RoundOnAir } from './campaignOnAir.js';
 import { clock, type RoundTiming, waitRound } from './campaignTiming.js';
 import { toTransfer } from './durableLink.js';
 import { ServiceError } from './errors.js';
-import { type CampaignLive, campaignSummary, campaignView } from './firmwareViews.js';
+import { campaignSummary, campaignView } from './firmwareViews.js';
 
 /**
  * One campaign driven over the real DC link (GREP.md §10): the pure engine says what to send, this
@@ -35,7 +37,8 @@ import { type CampaignLive, campaignSummary, campaignView } from './firmwareView
  * holds (the replayed ones), then goes on from the meters' reports.
  *
  * When a round is over is campaignTiming.ts's call. While the DC link is down the campaign waits, saying
- * so on the campaign, and goes on by itself when the link is back. A round the DC stalls on with the link
+ * so on the campaign (campaignLink.ts), and goes on by itself when the link is back. How much of the round
+ * is on the air is campaignOnAir.ts's count. A round the DC stalls on with the link
  * up pauses the campaign until the DC accepts a frame again (or the link reconnects), by itself too. A
  * drive that takes more than `maxRounds`, or that fails, pauses it for the operator. Each pause keeps its
  * reason with the campaign (and in the audit log).
@@ -53,8 +56,6 @@ export interface DriverContext extends RoundTiming {
 }
 
 const SAVE_DELAY_MS = 1_000;
-/** the screen hears about frames going on the air at most this often */
-const AIRED_EMIT_MS = 250;
 const ACTIVE = new Set<CampaignState['status']>(['created', 'distributing', 'activating']);
 
 type Start = 'next' | 'resend' | 'wait';
@@ -63,13 +64,8 @@ export class CampaignDriver {
   private stateValue: CampaignState;
   private round: StoredRound;
   private sentBytes: number;
-  /** this round's transfers the DC reported on the air, since this driver started */
-  private readonly aired = new Set<number>();
-  private roundTransfers = new Set<number>();
-  private airedEmit: NodeJS.Timeout | undefined;
-  private linkUp: boolean;
-  /** the link's state since it went down, and when: the campaign's note is built from it on demand */
-  private linkDown: { readonly state: LinkState; readonly at: number } | undefined;
+  private readonly onAir: RoundOnAir;
+  private readonly link: CampaignLinkWatch;
   /** bumped to stop the running loop (pause, cancel, close) */
   private generation = 0;
   /** this round's transfers the DC has not accepted yet */
@@ -92,9 +88,8 @@ export class CampaignDriver {
   ) {
     this.stateValue = row.state;
     this.round = row.round;
-    this.roundTransfers = new Set(row.round.transfers);
-    this.linkUp = context.link.state.state === 'up';
-    this.linkDown = this.linkUp ? undefined : { state: context.link.state, at: clock() };
+    this.onAir = new RoundOnAir(row.round.transfers, () => this.context.onProgress(this.summary()));
+    this.link = new CampaignLinkWatch(context.link.state);
     this.sentBytes = row.sentBytes;
     this.blockSize = row.blockSize;
     this.createdAt = row.createdAt;
@@ -130,7 +125,7 @@ export class CampaignDriver {
     this.generation++;
     this.closed = true;
     clearTimeout(this.saveTimer);
-    clearTimeout(this.airedEmit);
+    this.onAir.close();
     if ((this.dirty || this.accepted.length > 0) && this.context.store.db.open) this.save(this.stateValue);
   }
 
@@ -184,27 +179,13 @@ export class CampaignDriver {
 
   /** The DC put these transfers on the air (its `aired` report); the screen hears of this round's. */
   onAired(transfers: readonly number[]): void {
-    let changed = false;
-    for (const transfer of transfers) {
-      if (!this.roundTransfers.has(transfer) || this.aired.has(transfer)) continue;
-      this.aired.add(transfer);
-      changed = true;
-    }
-    if (!changed || this.airedEmit || this.closed) return;
-    this.airedEmit = setTimeout(() => {
-      this.airedEmit = undefined;
-      if (!this.closed) this.context.onProgress(this.summary());
-    }, AIRED_EMIT_MS);
+    this.onAir.onAired(transfers);
   }
 
   /** Up: the waiting ends, the stall window starts again, a pause on the DC's account ends. Otherwise the campaign says it waits. */
   onLinkState(state: LinkState): void {
-    const up = state.state === 'up';
-    if (!up) this.linkDown = { state, at: this.linkDown?.at ?? clock() };
-    if (up === this.linkUp) return;
-    this.linkUp = up;
-    if (up) {
-      this.linkDown = undefined;
+    if (!this.link.follow(state)) return;
+    if (this.link.up) {
       this.lastAcceptAt = clock();
       this.resumeItself('the DC link is back');
     }
@@ -213,7 +194,7 @@ export class CampaignDriver {
 
   /** A campaign paused on the DC's account goes on as soon as the DC takes frames again: its round is waited out first. */
   resumeItself(why: string): void {
-    if (this.stateValue.status !== 'paused' || !this.stateValue.pause?.resumesItself || this.closed || !this.linkUp) return;
+    if (this.stateValue.status !== 'paused' || !this.stateValue.pause?.resumesItself || this.closed || !this.link.up) return;
     const next = resumeCampaign(this.stateValue);
     this.save(next, { action: 'resume campaign', detail: { campaign: this.id, status: next.status, reason: why } });
     this.start('wait');
@@ -240,8 +221,8 @@ export class CampaignDriver {
   }
 
   summary(): CampaignSummary {
-    const onAir = { frames: this.roundTransfers.size, aired: this.aired.size, dcQueueSeconds: this.context.dcStatus.queuedSeconds };
-    return campaignSummary(this.pkg, this.stateValue, { blockSize: this.blockSize, sentBytes: this.sentBytes, createdAt: this.createdAt }, { onAir, waiting: this.linkDown && { reason: linkDownReason(this.linkDown.state, this.awaiting.size), at: this.linkDown.at } });
+    const live = { onAir: this.onAir.counts(this.context.dcStatus.queuedSeconds), waiting: this.link.waiting(this.awaiting.size) };
+    return campaignSummary(this.pkg, this.stateValue, { blockSize: this.blockSize, sentBytes: this.sentBytes, createdAt: this.createdAt }, live);
   }
 
   view(): CampaignView {
@@ -289,7 +270,7 @@ export class CampaignDriver {
       lastAccepted: () => this.lastAcceptAt,
       answered: () => !live() || roundAnswered(this.stateValue),
       closed: () => this.closed,
-      linkUp: () => this.linkUp,
+      linkUp: () => this.link.up,
     });
     return outcome === 'over';
   }
@@ -341,9 +322,9 @@ export class CampaignDriver {
       return rows;
     });
     this.stateValue = state;
-    this.round = { sends, transfers: entries.map((entry) => entry.id) };
-    this.roundTransfers = new Set(this.round.transfers);
-    this.aired.clear();
+    const transfers = entries.map((entry) => entry.id);
+    this.round = { sends, transfers };
+    this.onAir.newRound(transfers);
     this.sentBytes += round.bytes;
     this.dirty = false;
     this.awaiting.clear();
@@ -371,21 +352,5 @@ export class CampaignDriver {
     // anti-rollback: once a meter runs it, staging refuses this sequence and anything below for the model
     if (activated) store.firmware.recordActivated(groupId, { model: this.pkg.model, sequence: this.pkg.sequence, version: this.pkg.version, campaignId: this.id }, at);
     if (audit) store.audit(actor, audit.action, audit.detail);
-  }
-}
-
-/** What the campaign says while the link is down: what waits, what clears it, and what (if anything) the operator does. */
-function linkDownReason(state: LinkState, frames: number): string {
-  const what = frames > 0 ? `${frames} frame${frames === 1 ? '' : 's'} of this round wait${frames === 1 ? 's' : ''} to go out` : 'the meters\' answers wait at the DC';
-  const waiting = `${what}, and the campaign goes on by itself when the link is back`;
-  switch (state.state) {
-    case 'refused':
-      return `the DC refused this Key Manager's pairing key (correct the DC profile on the Connection screen); ${waiting}`;
-    case 'stopped':
-      return `the DC link is stopped (connect to the DC on the Connection screen); ${waiting}`;
-    case 'down':
-      return `the DC link is down (${state.reason.message}), retrying; ${waiting}`;
-    default:
-      return `the DC link is reconnecting; ${waiting}`;
   }
 }
