@@ -136,7 +136,7 @@ export function installMockGrep(options: { readonly members: number; readonly re
     },
     firmwarePackages: async () => [{ id: 1, manifest: { vendor: 'Acme', model: 'GX-110', version: '2.1.0', sequence: 5, size: 65_536, digest: 'ef'.repeat(32) }, packageDigest: '12'.repeat(32), stagedAt: now() }],
     pushFirmware: async (input: any) => {
-      const c = { id: campaigns.length + 1, packageId: input.packageId, manifest: { vendor: 'Acme', model: 'GX-110', version: '2.1.0', sequence: 5, size: 65_536, digest: 'ef'.repeat(32) }, status: 'distributed', blockSize: 256, totalBlocks: 256, round: 2, counts: { pending: 0, receiving: 1, verified: 8, activated: 0, failed: 1 }, meters: 10, sentBytes: 700_000, createdAt: now() };
+      const c = { id: campaigns.length + 1, packageId: input.packageId, manifest: { vendor: 'Acme', model: 'GX-110', version: '2.1.0', sequence: 5, size: 65_536, digest: 'ef'.repeat(32) }, status: 'distributed', blockSize: 256, totalBlocks: 256, round: 2, counts: { pending: 0, receiving: 1, verified: 8, activated: 0, failed: 1 }, meters: 10, sentBytes: 700_000, createdAt: now(), blocksAcknowledged: 2300, onAir: { frames: 40, aired: 40, dcQueueSeconds: 0 }, note: undefined };
       campaigns.push(c);
       setTimeout(() => emit({ type: 'campaign', campaign: c }), 10);
       return c;

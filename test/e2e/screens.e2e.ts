@@ -85,7 +85,7 @@ describe('screens against a stand-in back end', () => {
     await page.waitForFunction(() => /^1 of/.test(document.querySelector('[data-testid=group-count]')?.textContent ?? ''), undefined, { timeout: 10_000 });
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 5000 }), id('group-export').click()]);
     const csv = readFileSync((await download.path())!, 'utf8');
-    expect(csv.split('\r\n')[0]).toBe('Meter id,Serial,Model,Subgroup,Join position,Joined epoch,Status,Sync,Acked epoch,Last ack');
+    expect(csv.split('\r\n')[0]).toBe('Meter id,Serial,Model,Subgroup,Join position,Joined epoch,Status,Sync,Acked epoch,Last ack,Firmware,Disconnector');
     expect(csv.split('\r\n')[1]).toMatch(/^1003,"SN,""quoted""",GX-110,0,3,/);
     await id('group-filter').fill('');
   });
