@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { toHex } from '../grep/index.js';
+import { findMeter, groupSummaries } from '../store/fleetQueries.js';
 import type { KmStore } from '../store/index.js';
 import { escapeControl } from '../text/escape.js';
 import type { GlobalArgs } from './args.js';
@@ -57,4 +58,39 @@ const auditVerify = reading(['audit', 'verify'], 'walk the hash chain of the aud
   };
 });
 
-export const inspectCommands: readonly Subcommand[] = [status, history, auditVerify];
+const groups = reading(['groups'], 'every group of the store: epoch, members by sync state, last operation, open firmware campaigns', (store) => {
+  const summaries = groupSummaries(store.db);
+  const rows = summaries.map((group) => {
+    const sync = Object.entries(group.sync).map(([state, count]) => `${count} ${state}`).join(', ') || 'no members';
+    const last = group.lastOperation ? `last ${group.lastOperation.operation} to epoch ${group.lastOperation.epochTo} (${escapeControl(group.lastOperation.result)}) at ${group.lastOperation.at}` : 'no operation yet';
+    return `  ${escapeControl(group.name)} (id ${group.id})  epoch ${group.epoch}  ${group.members} members: ${sync}; ${last}; ${group.openCampaigns} open campaign(s)`;
+  });
+  return { json: { groups: summaries }, text: `${summaries.length} group(s)\n${rows.join('\n')}` };
+});
+
+/** A meter id, or a serial as printed on the meter. */
+const MeterQuery = z.object({ meter: z.string().trim().min(1).max(128) }).strict();
+
+const find = subcommand({
+  words: ['find'],
+  usage: '<meter id | serial>',
+  summary: 'every group the meter is or was in, across the store: its state there, epochs, sync (for an incident: where did this meter have keys?)',
+  positional: { name: 'meter', many: false },
+  schema: MeterQuery,
+  run: ({ meter }, global) =>
+    withStore(global, async (store) => {
+      const meterId = /^\d{1,10}$/.test(meter) ? Number(meter) : undefined;
+      const found = findMeter(store.db, { meterId, serial: meter });
+      const rows = found.map((where) => {
+        const epochs = where.removedEpoch === null ? `since epoch ${where.joinedEpoch}` : `epochs ${where.joinedEpoch} to ${where.removedEpoch}`;
+        return `  ${escapeControl(where.group)}: meter ${where.meterId} ${escapeControl(where.serial)} (${escapeControl(where.model)}) ${where.status} ${epochs}, subgroup ${where.subgroup}, sync ${where.sync ?? 'never seen'}${where.lastSeen ? `, last seen ${where.lastSeen}` : ''}`;
+      });
+      return {
+        exitCode: found.length > 0 ? ExitCode.ok : ExitCode.failed,
+        json: { query: meter, found },
+        text: found.length > 0 ? `${escapeControl(meter)}: in ${found.length} group(s)\n${rows.join('\n')}` : `${escapeControl(meter)}: in no group of this store`,
+      };
+    }, 'read'),
+});
+
+export const inspectCommands: readonly Subcommand[] = [status, history, auditVerify, groups, find];

@@ -95,6 +95,21 @@ describe('grepctl against the simulated DC', () => {
     expect(audit.rows).toBeGreaterThan(8);
   });
 
+  it('lists the store\'s groups, and finds a meter by id or serial in every group it is or was in', async () => {
+    const { groups } = await json(['groups']);
+    expect(groups).toEqual([expect.objectContaining({ name: 'feeder-7', id: 7, epoch: 3, members: 16, sync: { 'in sync': 16 }, openCampaigns: 0, lastOperation: expect.objectContaining({ operation: 'recover', epochTo: 3, result: 'converged' }) })]);
+    // meter 7 left at epoch 2: an incident responder still finds where it held keys, by id and by serial
+    const byId = await json(['find', '7']);
+    expect(byId.found).toEqual([expect.objectContaining({ group: 'feeder-7', meterId: 7, status: 'left', joinedEpoch: 1, removedEpoch: 2 })]);
+    const serial = byId.found[0].serial as string;
+    expect((await json(['find', serial])).found).toEqual(byId.found);
+    const nowhere = await grepctl(['find', 'no\u001b[31msuch']);
+    expect(nowhere.code).toBe(1);
+    // the query comes back escaped: a pasted control sequence never drives the terminal
+    expect(nowhere.stdout).toContain('no\\x1b[31msuch: in no group of this store');
+    expect(nowhere.stdout).not.toContain('\u001b');
+  });
+
   it('opens the disconnectors of listed meters and only those', async () => {
     const done = await json(['command', 'open', '--meters', '4', '9', '--yes']);
     expect(done.result).toMatchObject({ action: 'open', confirmed: [4, 9], missing: [] });
