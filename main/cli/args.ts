@@ -22,7 +22,7 @@ export const GLOBAL_OPTIONS = {
 export const GLOBAL_HELP = `global options:
   --db <file>      the store (default: $GREP_DB)
   --group <name>   the group (default: the only one in the store)
-  --dc <name>      the DC profile (default: the only one in the store)
+  --dc <name>      the DC profile (default: the one the group is bound to, else the only one in the store)
   --json           one JSON document on stdout instead of text
   --yes            confirm the plan without asking
   --timeout <s>    seconds to wait for the DC and for convergence (default 60)`;

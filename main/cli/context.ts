@@ -65,8 +65,9 @@ export function groupName(store: KmStore, global: GlobalArgs): string {
   return global.group ?? onlyOne(store, 'groups', 'group', 'grepctl group create --name <n> --planned-size <n>');
 }
 
-export function dcProfile(store: KmStore, global: GlobalArgs): DcProfile {
-  const name = global.dc ?? onlyOne(store, 'dc_profiles', 'dc', 'grepctl dc add --name <n> --tcp host:port --pairing-key <file>');
+/** --dc, else the DC the group is bound to (grepctl group bind), else the only profile. */
+export function dcProfile(store: KmStore, global: GlobalArgs, group: string): DcProfile {
+  const name = global.dc ?? store.groupDc(group) ?? onlyOne(store, 'dc_profiles', 'dc', 'grepctl dc add --name <n> --tcp host:port --pairing-key <file>');
   const profile = store.dcProfile(name);
   if (!profile) throw new CliError(ExitCode.badArguments, 'BAD_ARGUMENT', `--dc: no DC profile named ${JSON.stringify(name)}`);
   return profile;
@@ -110,7 +111,7 @@ export interface KeyManagerSession {
 export function withKeyManager<T>(global: GlobalArgs, work: (session: KeyManagerSession) => Promise<T>): Promise<T> {
   return withStore(global, async (store) => {
     const group = groupName(store, global);
-    const profile = dcProfile(store, global);
+    const profile = dcProfile(store, global, group);
     const link = linkToDc(profile);
     const service = KeyManagerService.open({ store, group, actor, link });
     try {

@@ -56,7 +56,7 @@ export function classify(error: unknown): { exitCode: ExitCode; code: string; me
   if (error instanceof InputFileError) return { exitCode: ExitCode.badArguments, code: error.code, message: error.message };
   if (error instanceof StoreError) {
     // a group name is an argument like any other; everything else is about the file or its passphrase
-    const exitCode = error.code === 'UNKNOWN_GROUP' ? ExitCode.badArguments : error.code === 'STORE_BUSY' ? ExitCode.storeBusy : ExitCode.store;
+    const exitCode = error.code === 'UNKNOWN_GROUP' || error.code === 'UNKNOWN_DC' ? ExitCode.badArguments : error.code === 'STORE_BUSY' ? ExitCode.storeBusy : ExitCode.store;
     return { exitCode, code: error.code, message: error.message };
   }
   if (error instanceof FirmwareError) return { exitCode: firmwareExitCode(error.code), code: error.code, message: error.message };

@@ -63,7 +63,7 @@ const groups = reading(['groups'], 'every group of the store: epoch, members by 
   const rows = summaries.map((group) => {
     const sync = Object.entries(group.sync).map(([state, count]) => `${count} ${state}`).join(', ') || 'no members';
     const last = group.lastOperation ? `last ${group.lastOperation.operation} to epoch ${group.lastOperation.epochTo} (${escapeControl(group.lastOperation.result)}) at ${group.lastOperation.at}` : 'no operation yet';
-    return `  ${escapeControl(group.name)} (id ${group.id})  epoch ${group.epoch}  ${group.members} members: ${sync}; ${last}; ${group.openCampaigns} open campaign(s)`;
+    return `  ${escapeControl(group.name)} (id ${group.id}, DC ${group.dc === null ? 'not bound' : escapeControl(group.dc)})  epoch ${group.epoch}  ${group.members} members: ${sync}; ${last}; ${group.openCampaigns} open campaign(s)`;
   });
   return { json: { groups: summaries }, text: `${summaries.length} group(s)\n${rows.join('\n')}` };
 });

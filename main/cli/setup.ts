@@ -9,7 +9,7 @@ import { KeyManagerService } from '../ops/service.js';
 import { type DcProfile, KmStore } from '../store/index.js';
 import { escapeControl } from '../text/escape.js';
 import { integer, name, text } from './args.js';
-import { actor, dcAddress, groupIds, storePath, withStore } from './context.js';
+import { actor, dcAddress, groupIds, groupName, storePath, withStore } from './context.js';
 import { CliError, ExitCode } from './errors.js';
 import { type Subcommand, subcommand } from './spec.js';
 import { passphrase } from './terminal.js';
@@ -59,6 +59,24 @@ const groupCreate = subcommand({
     }),
 });
 
+const groupBind = subcommand({
+  words: ['group', 'bind'],
+  usage: '--dc <profile> [--group <n>]',
+  summary: 'bind the group to the DC its meters sit behind: its commands then use that DC without --dc',
+  schema: z.object({}),
+  run: (_, global) =>
+    withStore(global, async (store) => {
+      const dc = global.dc;
+      if (dc === undefined) throw new CliError(ExitCode.badArguments, 'BAD_ARGUMENT', '--dc: name the DC profile the group is bound to');
+      const group = groupName(store, global);
+      store.transaction(() => {
+        store.bindGroupDc(group, dc);
+        store.audit(actor, 'bind group to DC', { group, dc });
+      });
+      return { json: { group, dc }, text: `group ${escapeControl(group)} is bound to DC ${escapeControl(dc)}` };
+    }),
+});
+
 const hostPort = text.regex(/^[^:\s]+(:\d{1,5})?$/, 'expected host:port, e.g. 127.0.0.1:4059').transform((value, context) => {
   const [host, port] = value.split(':') as [string, string | undefined];
   const number = port === undefined ? DEFAULT_TCP_PORT : Number(port);
@@ -93,4 +111,4 @@ const dcAdd = subcommand({
     }),
 });
 
-export const setupCommands: readonly Subcommand[] = [init, groupCreate, dcAdd];
+export const setupCommands: readonly Subcommand[] = [init, groupCreate, groupBind, dcAdd];

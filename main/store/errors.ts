@@ -6,6 +6,7 @@ export type StoreErrorCode =
   | 'NOT_INITIALISED'
   | 'ALREADY_INITIALISED'
   | 'UNKNOWN_GROUP'
+  | 'UNKNOWN_DC'
   | 'BAD_BACKUP'
   | 'STORE_OPEN'
   /** another process holds the store's writer lock (writerLock.ts) */

@@ -10,6 +10,8 @@ export interface GroupSummary {
   readonly id: number;
   readonly name: string;
   readonly epoch: number;
+  /** the DC profile the group is bound to (grepctl group bind), if any */
+  readonly dc: string | null;
   /** current members */
   readonly members: number;
   /** current members by sync state ('never seen' for a member with no sync row) */
@@ -34,7 +36,7 @@ export interface MeterWhereabouts {
 }
 
 export function groupSummaries(db: Db): GroupSummary[] {
-  const groups = db.prepare('SELECT id, name, epoch FROM groups ORDER BY name').all() as { id: number; name: string; epoch: number }[];
+  const groups = db.prepare('SELECT id, name, epoch, dc_profile AS dc FROM groups ORDER BY name').all() as { id: number; name: string; epoch: number; dc: string | null }[];
   const syncRows = db.prepare(`SELECT m.group_id AS groupId, coalesce(s.status, 'never seen') AS state, count(*) AS n FROM members m
     LEFT JOIN sync_state s ON s.group_id = m.group_id AND s.meter_id = m.meter_id WHERE m.status = 'member' GROUP BY m.group_id, state`).all() as { groupId: number; state: string; n: number }[];
   const last = db.prepare(`SELECT operation, epoch_to AS epochTo, result, coalesce(finished_at, started_at) AS at FROM rekey_history WHERE group_id = ? ORDER BY id DESC LIMIT 1`);

@@ -124,4 +124,6 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       group_id INTEGER NOT NULL REFERENCES groups(id), meter_id INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
       seq INTEGER NOT NULL, reported_at TEXT NOT NULL, PRIMARY KEY (group_id, meter_id))`,
   ],
+  // a group is bound to the DC its meters sit behind: commands on it pick that DC without --dc
+  ['ALTER TABLE groups ADD COLUMN dc_profile TEXT'],
 ];

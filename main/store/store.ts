@@ -281,6 +281,19 @@ export class KmStore {
     return { id: row.id, name: row.name, subgroupCap: row.subgroup_cap, epoch: row.epoch, publicKey: bytes(row.km_public_key) };
   }
 
+  /** Binds the group to the DC profile its meters sit behind; the profile must exist. */
+  bindGroupDc(groupName: string, profileName: string): void {
+    this.guard();
+    if (!this.dcProfile(profileName)) throw new StoreError('UNKNOWN_DC', `no DC profile named ${JSON.stringify(profileName)}`);
+    if (this.db.prepare('UPDATE groups SET dc_profile = ? WHERE name = ?').run(profileName, groupName).changes === 0) throw new StoreError('UNKNOWN_GROUP', `no group named ${JSON.stringify(groupName)}`);
+  }
+
+  /** The DC profile the group is bound to, if any. */
+  groupDc(groupName: string): string | undefined {
+    const row = this.db.prepare('SELECT dc_profile FROM groups WHERE name = ?').get(groupName) as { dc_profile: string | null } | undefined;
+    return row?.dc_profile ?? undefined;
+  }
+
   /** The epoch committed for the group: executing checks it against the Key Manager it holds in memory. */
   groupEpoch(id: number): number {
     const row = this.db.prepare('SELECT epoch FROM groups WHERE id = ?').get(id) as { epoch: number } | undefined;

@@ -110,6 +110,18 @@ describe('grepctl against the simulated DC', () => {
     expect(nowhere.stdout).not.toContain('\u001b');
   });
 
+  it('binds the group to its DC: with a second DC profile in the store, commands need --dc until the group is bound', async () => {
+    expect((await grepctl(['dc', 'add', '--name', 'dc-spare', '--tcp', '127.0.0.1:1', '--pairing-key', join(dir, 'pairing.key')])).code).toBe(0);
+    const ambiguous = await grepctl(['leave', '9']);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('the store has several (dc-7, dc-spare): name one');
+    expect((await grepctl(['group', 'bind', '--dc', 'nowhere'])).code).toBe(2);
+    expect(await json(['group', 'bind', '--dc', 'dc-7'])).toMatchObject({ group: 'feeder-7', dc: 'dc-7' });
+    // the plan is shown and nothing changes without --yes: the DC was found without --dc
+    expect(await json(['leave', '9'], 3)).toMatchObject({ confirmed: false, plan: { operation: 'leave', affected: [9] } });
+    expect((await json(['groups'])).groups).toEqual([expect.objectContaining({ name: 'feeder-7', dc: 'dc-7' })]);
+  });
+
   it('opens the disconnectors of listed meters and only those', async () => {
     const done = await json(['command', 'open', '--meters', '4', '9', '--yes']);
     expect(done.result).toMatchObject({ action: 'open', confirmed: [4, 9], missing: [] });

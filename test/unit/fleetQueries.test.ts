@@ -34,8 +34,8 @@ describe('a store of several groups', () => {
 
   test('every group with its members by sync state', () => {
     expect(groupSummaries(store.db)).toEqual([
-      { id: 1, name: 'north', epoch: 0, members: 1, sync: { 'in sync': 1 }, lastOperation: null, openCampaigns: 0 },
-      { id: 2, name: 'south', epoch: 0, members: 2, sync: { lagging: 1, 'never seen': 1 }, lastOperation: null, openCampaigns: 0 },
+      { id: 1, name: 'north', epoch: 0, dc: null, members: 1, sync: { 'in sync': 1 }, lastOperation: null, openCampaigns: 0 },
+      { id: 2, name: 'south', epoch: 0, dc: null, members: 2, sync: { lagging: 1, 'never seen': 1 }, lastOperation: null, openCampaigns: 0 },
     ]);
   });
 
