@@ -28,7 +28,7 @@ for (const lines of args.sizes) {
   try {
     KeyManagerService.createGroup(store, { id: 1, name: 'dc-1', plannedSize: args.flags.planned }, 'bench');
     // planning sends nothing: a link that never comes up
-    const service = KeyManagerService.open({ store, group: 'dc-1', actor: 'bench', link: new EventEmitter() as unknown as DcLink });
+    const service = KeyManagerService.open({ store, group: 'dc-1', actor: 'bench', link: Object.assign(new EventEmitter(), { state: { state: 'stopped' } }) as unknown as DcLink });
     const csv = commissioningCsv(meterProfiles(1, Array.from({ length: lines }, (_, index) => index + 1), nodeCrypto));
     const { result: plan, ms, ticks, maxGapMs } = await watchEventLoop(async () => service.planCommissionCsv(csv));
     if (plan.affected.length !== lines) throw new Error(`planned ${plan.affected.length} of ${lines} meters`);

@@ -237,9 +237,8 @@ export class DataConcentrator {
 
 /**
  * The KM's end of an in-process link to `dc`, for the convergence driver in tests, benchmarks and the
- * UI's simulated fleet: transfers numbered as the network endpoint would, time from the channel's clock.
- * On the simulated clock a wait runs the events it covers at once; in real time it polls. The DC's
- * reports and airing reports reach the driver (Convergence.hear) through the `send` the DC was built with.
+ * UI's simulated fleet: transfers numbered as the network endpoint would, time from the channel's clock
+ * (channelClock). The DC's reports and airing reports reach the driver (Convergence.hear) through the `send` the DC was built with.
  */
 export function inProcessLink(dc: DataConcentrator, channel: Channel): ConvergenceLink {
   let transfer = 0;
@@ -253,8 +252,18 @@ export function inProcessLink(dc: DataConcentrator, channel: Channel): Convergen
     updateKey(epoch, kg) {
       dc.handle({ kind: 'keyUpdate', transfer: ++transfer, epoch, kg });
     },
+    ...channelClock(channel),
+  };
+}
+
+/**
+ * The channel's time as the convergence driver waits on it. The DC says when each frame is on the air
+ * (`aired`): a wait is a plain timer, cut short by what it hears. On the simulated clock it runs the
+ * events it covers at once; in real time it polls.
+ */
+export function channelClock(channel: Channel): Pick<ConvergenceLink, 'wait' | 'now'> {
+  return {
     wait(seconds, satisfied) {
-      // the DC says when each frame is on the air (`aired`): a wait is a plain timer, cut short by what it hears
       const deadline = channel.clock.now() + seconds;
       if (channel.clock instanceof SimulatedClock) {
         channel.clock.runUntil(deadline, satisfied);

@@ -4,7 +4,7 @@ import { LinkError } from '../main/link/errors.js';
 import type { DcPort, LinkClock } from '../main/ops/durableLink.js';
 import type { Channel } from './channel.js';
 import type { DataConcentrator, DcToKm } from './dc.js';
-import { inProcessLink } from './dc.js';
+import { channelClock } from './dc.js';
 
 /**
  * The simulated DC as the Key Manager service's DC link, in this process and on the channel's clock:
@@ -19,7 +19,7 @@ export class InProcessPort extends EventEmitter<DcLinkEvents> implements DcPort 
 
   constructor(channel: Channel) {
     super();
-    this.clock = { now: () => channel.clock.now(), wait: (seconds, satisfied) => inProcessLink(this.attached, channel).wait(seconds, satisfied) };
+    this.clock = channelClock(channel);
   }
 
   /** What the DC built with `send: port.fromDc` says goes to the service. */

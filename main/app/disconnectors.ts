@@ -32,15 +32,14 @@ export class DisconnectorStates {
   observe(reports: readonly MeterReport[], at: Date = new Date()): void {
     const commands = reports.filter((report) => report.event === 'command');
     if (commands.length === 0) return;
-    const members = new Set(this.store.members(this.groupId).filter((member) => member.status === 'member').map((member) => member.meterId));
-    // a confirmation of an older command, late or repeated, must not undo what a newer one set
-    const upsert = this.store.db.prepare(`INSERT INTO disconnector_states (group_id, meter_id, state, seq, reported_at) VALUES (?, ?, ?, ?, ?)
+    // only a member's row is written; a confirmation of an older command, late or repeated, must not undo what a newer one set
+    const upsert = this.store.db.prepare(`INSERT INTO disconnector_states (group_id, meter_id, state, seq, reported_at)
+      SELECT @group, @meter, @state, @seq, @at WHERE EXISTS (SELECT 1 FROM members WHERE group_id = @group AND meter_id = @meter AND status = 'member')
       ON CONFLICT (group_id, meter_id) DO UPDATE SET state = excluded.state, seq = excluded.seq, reported_at = excluded.reported_at WHERE excluded.seq > disconnector_states.seq`);
     this.store.transaction(() => {
       for (const report of commands) {
-        if (!members.has(report.member)) continue;
         const { seq, closed } = readCommandDetail(report.detail);
-        upsert.run(this.groupId, report.member, closed ? 'closed' : 'open', seq, at.toISOString());
+        upsert.run({ group: this.groupId, meter: report.member, state: closed ? 'closed' : 'open', seq, at: at.toISOString() });
       }
     });
   }

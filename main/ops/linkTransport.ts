@@ -43,19 +43,30 @@ export function linkTransport(link: Omit<DcPort, 'state'>, nextTransfer: () => n
   };
 }
 
+/**
+ * Calls `restored` each time the link comes up again after being down (not when it is first up: that
+ * is the connect). Returns the detach.
+ */
+export function onLinkRestored(link: Pick<DcPort, 'state' | 'on' | 'off'>, restored: () => void): () => void {
+  let wasUp = link.state.state === 'up';
+  let connected = wasUp;
+  const state = () => {
+    const up = link.state.state === 'up';
+    if (up && !wasUp && connected) restored();
+    connected ||= up;
+    wasUp = up;
+  };
+  link.on('state', state);
+  return () => link.off('state', state);
+}
+
 /** Feeds what the DC says (meter reports, airing) to the driver, and tells it when the link is back. */
 export function observeReports(link: DcLink, convergence: Convergence): () => void {
   const listener = (message: DcReport) => convergence.hear(message);
-  let wasUp = link.state.state === 'up';
-  const state = () => {
-    const up = link.state.state === 'up';
-    if (up && !wasUp) convergence.linkRestored();
-    wasUp = up;
-  };
   link.on('message', listener);
-  link.on('state', state);
+  const detachState = onLinkRestored(link, () => convergence.linkRestored());
   return () => {
     link.off('message', listener);
-    link.off('state', state);
+    detachState();
   };
 }

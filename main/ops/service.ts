@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { nodeCrypto, nodeRandom } from '../crypto/node.js';
 import { defaultSubgroupCap, encodeCommand, type Executed, type GrepCrypto, GrepError, KEY_BYTES, KeyManager, type KeyManagerConfig, kgFingerprint, type Plan, type Random, type SuspicionEntry, toHex } from '../grep/index.js';
 import type { DcReport } from '../link/client.js';
-import type { GroupRecord, KmStore, MeterStatus, OutboxEntry } from '../store/index.js';
+import { type GroupRecord, type KmStore, type MeterStatus, type OutboxEntry, storedMessage } from '../store/index.js';
 import { CommandConfirmations, CommandRequest, type CommandResult, planCommand } from './commands.js';
 import { Convergence, type ConvergenceProgress, type ConvergenceResult, grepSource, type LoggedMessage } from './convergence.js';
 import { type DcPort, DurableLink, type LinkClock } from './durableLink.js';
+import { onLinkRestored } from './linkTransport.js';
 import { ServiceError } from './errors.js';
 import { type OperationInput, type OperatorPlan, planCommission, planOperation, type StoredPlan } from './operations.js';
 import { checkCommissionList, CommissionInput, countByKind, MeterIds, parseCommissioningCsv, PlanId, validate } from './planning.js';
@@ -163,37 +164,29 @@ export class KeyManagerService {
       this.commands.observe(message.reports);
       this.sync.record(message.reports, this.km);
     };
-    let wasUp = link.state?.state === 'up';
-    // the first time up is the connect, not a reconnect
-    let reconnected = wasUp;
-    const onState = () => {
-      const up = link.state.state === 'up';
-      // a restarted DC has lost the frames it held: their windows start now
-      if (up && !wasUp) {
-        this.convergence.linkRestored();
-        keyRestored = false;
-        // a DC that went away may come back restarted: the meters are asked again, and repaired if behind
-        if (reconnected && this.running.size === 0 && !this.checking) {
-          // nobody awaits this check: a failure is said on stderr (escaped: it may quote the DC) rather than lost
-          this.reconfirm().catch((error: unknown) => console.warn(`[service] re-check after the DC link came back: ${escapeControl((error as Error).message)}`));
-        }
-        reconnected = true;
+    // a DC that went away may come back restarted: the frames it held are lost (their windows start
+    // now), and the meters are asked again and repaired if behind
+    const detachRestored = onLinkRestored(link, () => {
+      this.convergence.linkRestored();
+      keyRestored = false;
+      if (this.running.size === 0 && !this.checking) {
+        // nobody awaits this check: a failure is said on stderr (escaped: it may quote the DC) rather than lost
+        this.reconfirm().catch((error: unknown) => console.warn(`[service] re-check after the DC link came back: ${escapeControl((error as Error).message)}`));
       }
-      wasUp = up;
-    };
+    });
     link.on('accepted', onAccepted);
     link.on('message', onMessage);
-    link.on('state', onState);
     this.detach = () => {
       link.off('accepted', onAccepted);
       link.off('message', onMessage);
-      link.off('state', onState);
+      detachRestored();
       markAccepted();
     };
     // what the DC never accepted goes again, each row once under its id; the driver follows the operations' and repairs' rows on the air
     for (const entry of store.pendingOutbox(this.group.id)) {
       this.durable.dispatch(entry);
-      if (entry.message) this.convergence.handedOver({ ...entry.message, to: entry.kind === 'broadcast' ? 'all' : entry.member!, epoch: entry.epoch, bytes: entry.payload }, entry.id);
+      const message = storedMessage(entry);
+      if (message) this.convergence.handedOver(message, entry.id);
     }
     store.transaction(() => store.pruneOutbox(this.group.id, this.km.epoch - LOG_EPOCHS + 1));
   }

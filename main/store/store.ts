@@ -86,6 +86,12 @@ export interface OutboxEntry {
   readonly message: OutboxMessage | null;
 }
 
+/** The GREP message a row carries, with its row id; undefined for a row that carries none (a key, a command, a firmware frame). */
+export function storedMessage(entry: OutboxEntry): (Outgoing & { readonly row: number }) | undefined {
+  if (!entry.message) return undefined;
+  return { ...entry.message, to: entry.kind === 'broadcast' ? 'all' : entry.member!, epoch: entry.epoch, bytes: entry.payload, row: entry.id };
+}
+
 /** An operation's stored messages from some epoch on, and the KGs of those epochs (from the DC's key rows). */
 export interface StoredLog {
   readonly messages: readonly (Outgoing & { readonly row: number })[];
@@ -419,11 +425,12 @@ export class KmStore {
    */
   storedLog(groupId: number, afterEpoch: number): StoredLog {
     const rows = this.db.prepare('SELECT id, epoch, kind, purpose, member, payload, message FROM outbox WHERE group_id = ? AND purpose IN (\'rekey\', \'key\') AND epoch > ? ORDER BY id').all(groupId, afterEpoch) as OutboxRow[];
-    const messages: (Outgoing & { row: number })[] = [];
+    const messages: (Outgoing & { readonly row: number })[] = [];
     const groupKeys = new Map<number, Uint8Array>();
     for (const entry of rows.map((row) => this.outboxEntry(row))) {
+      const message = storedMessage(entry);
       if (entry.kind === 'keyUpdate') groupKeys.set(entry.epoch, entry.payload);
-      else if (entry.message) messages.push({ ...entry.message, to: entry.kind === 'broadcast' ? 'all' : entry.member!, epoch: entry.epoch, bytes: entry.payload, row: entry.id });
+      else if (message) messages.push(message);
     }
     return { messages, groupKeys };
   }

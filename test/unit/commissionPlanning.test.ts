@@ -29,7 +29,7 @@ function setup() {
   cleanups.push(() => store.close());
   KeyManagerService.createGroup(store, { id: 1, name: 'dc-1', plannedSize: 10_000 }, 'operator');
   // planning sends nothing: a link that never comes up
-  const service = KeyManagerService.open({ store, group: 'dc-1', actor: 'operator', link: new EventEmitter() as unknown as DcLink });
+  const service = KeyManagerService.open({ store, group: 'dc-1', actor: 'operator', link: Object.assign(new EventEmitter(), { state: { state: 'stopped' } }) as unknown as DcLink });
   cleanups.push(() => service.close());
   const stored = () => ({ plans: store.db.prepare('SELECT COUNT(*) AS n FROM plans').get(), audit: store.auditEntries().length });
   return { store, service, stored };
