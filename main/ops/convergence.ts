@@ -384,8 +384,7 @@ export class Convergence {
     for (let epoch = from + 1; epoch <= this.source.epoch; epoch++) {
       const entry = this.log.get(epoch);
       if (!entry) return undefined;
-      const isFor = (logged: Logged) => isInAudience(logged.message.audience, member, (id) => this.source.subgroupOf?.(id));
-      for (const logged of entry.messages) if (isFor(logged)) path.push(logged);
+      for (const logged of entry.messages) if (this.audienceOf(logged.message)(member)) path.push(logged);
     }
     return path.length > 0 ? path : undefined;
   }
