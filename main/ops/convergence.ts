@@ -1,9 +1,9 @@
 import { equalBytes, isInAudience, kgFingerprint, oneMember } from '../grep/index.js';
 import type { DcReport, MeterReport } from '../link/messages.js';
 import { audienceOrder } from './convergenceOrder.js';
-import type { ConvergenceLink, ConvergenceOptions, ConvergenceProgress, ConvergenceResult, LoggedMessage, Queued, RekeySource, ReplayHistory } from './convergenceTypes.js';
+import type { ConvergenceLink, ConvergenceOptions, ConvergenceResult, LoggedMessage, Queued, RekeySource, ReplayHistory } from './convergenceTypes.js';
 
-export type { ConvergenceLink, ConvergenceOptions, ConvergenceProgress, ConvergenceResult, LoggedMessage, Queued, RekeySource, ReplayHistory } from './convergenceTypes.js';
+export type { ConvergenceLink, ConvergenceOptions, ConvergenceResult, LoggedMessage, Queued, RekeySource, ReplayHistory } from './convergenceTypes.js';
 
 /**
  * The KM side of GREP.md §7 "Catch-up and resync": after an operation, wait for every member's ack of
@@ -137,12 +137,6 @@ export class Convergence {
    */
   linkRestored(): void {
     this.aired([...this.atDc.keys()], this.dcQueue);
-  }
-
-  /** Where the current epoch stands, for the screens. */
-  progress(): ConvergenceProgress {
-    const members = [...this.source.members()].length;
-    return { epoch: this.source.epoch, members, confirmed: members - this.outstanding.size, outstanding: this.outstanding.size, framesAtDc: this.atDc.size, dcQueuedFrames: this.dcQueue.frames, dcQueuedSeconds: this.dcQueue.seconds };
   }
 
   /**

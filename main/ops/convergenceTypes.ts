@@ -101,16 +101,3 @@ export interface Queued {
   readonly message: LoggedMessage;
   readonly isFor: (member: number) => boolean;
 }
-
-/** Where the current epoch stands. */
-export interface ConvergenceProgress {
-  readonly epoch: number;
-  readonly members: number;
-  readonly confirmed: number;
-  readonly outstanding: number;
-  /** frames of this driver's at the DC, not yet on the air */
-  readonly framesAtDc: number;
-  /** the DC's whole backlog at its last airing report */
-  readonly dcQueuedFrames: number;
-  readonly dcQueuedSeconds: number;
-}

@@ -5,7 +5,7 @@ import { defaultSubgroupCap, encodeCommand, type Executed, type GrepCrypto, Grep
 import type { DcReport } from '../link/client.js';
 import { type GroupRecord, type KmStore, type MeterStatus, type OutboxEntry, storedMessage } from '../store/index.js';
 import { CommandConfirmations, CommandRequest, type CommandResult, planCommand } from './commands.js';
-import { Convergence, type ConvergenceProgress, type ConvergenceResult, grepSource, type LoggedMessage } from './convergence.js';
+import { Convergence, type ConvergenceResult, grepSource, type LoggedMessage } from './convergence.js';
 import { type DcPort, DurableLink, type LinkClock } from './durableLink.js';
 import { onLinkRestored } from './linkTransport.js';
 import { ServiceError } from './errors.js';
@@ -67,15 +67,6 @@ export interface ExecutionResult extends ConvergenceResult {
   readonly epochFrom: number;
 }
 
-/** An execution underway: what the screens show after a reload. */
-export interface RunningOperation {
-  readonly planId: string;
-  readonly operation: string;
-  readonly epochFrom: number;
-  readonly epochTo: number;
-  readonly startedAt: string;
-}
-
 
 /** bad CSV lines named in a refusal; the plan itself lists them all */
 const LISTED_LINES = 20;
@@ -105,7 +96,7 @@ export class KeyManagerService {
   private readonly group: GroupRecord;
   private readonly detach: () => void;
   /** rekeys whose convergence is underway; a later one takes over an earlier one's */
-  private readonly running = new Map<string, RunningOperation>();
+  private converging = 0;
   /** group commands being sent and confirmed: one at a time, so their resends stay in order */
   private sendingCommand = false;
   /** the members are being asked again after a reconnect */
@@ -169,7 +160,7 @@ export class KeyManagerService {
     const detachRestored = onLinkRestored(link, () => {
       this.convergence.linkRestored();
       keyRestored = false;
-      if (this.running.size === 0 && !this.checking) {
+      if (this.converging === 0 && !this.checking) {
         // nobody awaits this check: a failure is said on stderr (escaped: it may quote the DC) rather than lost
         this.reconfirm().catch((error: unknown) => console.warn(`[service] re-check after the DC link came back: ${escapeControl((error as Error).message)}`));
       }
@@ -342,12 +333,12 @@ export class KeyManagerService {
     this.options.afterCommit?.();
 
     this.durable.expectKey(committed.key);
-    this.running.set(id, { planId: id, operation: stored.operation, epochFrom, epochTo: this.km.epoch, startedAt: startedAt.toISOString() });
+    this.converging++;
     let result: ConvergenceResult;
     try {
       result = await this.convergence.converge({ messages: committed.messages });
     } finally {
-      this.running.delete(id);
+      this.converging--;
     }
     this.sync.markUnreachable(result.unreachable);
     store.transaction(() => {
@@ -371,11 +362,6 @@ export class KeyManagerService {
     } finally {
       this.checking = false;
     }
-  }
-
-  /** The rekeys whose convergence is underway, and where the current epoch stands. */
-  progress(): { readonly running: readonly RunningOperation[]; readonly convergence: ConvergenceProgress } {
-    return { running: [...this.running.values()], convergence: this.convergence.progress() };
   }
 
   /** Sends a planned group command, resending it (same seq, byte-identical) while targeted meters have not confirmed. */
